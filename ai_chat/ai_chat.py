@@ -1,0 +1,29 @@
+"""The Reflex app: pages, styles, and the built-in simulator when there is no API key."""
+
+from __future__ import annotations
+
+import reflex as rx
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from ai_chat.config import SIMULATOR_MOUNT, get_settings
+from ai_chat.pages.chat import chat_page
+from ai_chat.state.chat import ChatState
+from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
+
+
+def _api() -> Starlette | None:
+    if not get_settings().use_simulator:
+        return None
+    from ai_chat.simulator.app import create_app
+
+    return Starlette(routes=[Mount(SIMULATOR_MOUNT, app=create_app())])
+
+
+app = rx.App(
+    theme=rx.theme(accent_color="violet", radius="medium"),
+    stylesheets=["/chat.css"],
+    api_transformer=_api(),
+)
+app.add_page(chat_page, route="/", title="ai_chat", on_load=ChatState.load_route)
+app.add_page(chat_page, route="/c/[cid]", title="ai_chat", on_load=ChatState.load_route)

@@ -1,0 +1,67 @@
+"""The message box: Enter sends, Shift+Enter adds a line, Send/Stop swap while streaming."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
+
+from ai_chat.state.chat import COMPOSER_ID, ChatState
+from ai_chat.state.live import LiveState
+
+# Connected = the page hydrated over the live socket and no connection error since.
+connected = rx.State.is_hydrated & ~has_connection_errors
+
+# Esc stops a streaming reply wherever the focus is (no server round trip per key).
+ESCAPE_TO_STOP = """
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
+});
+"""
+
+
+def composer() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.el.textarea(
+                id=COMPOSER_ID,
+                name=COMPOSER_ID,
+                aria_label="Message",
+                placeholder="Message Claude…  (Enter to send, Shift+Enter for a new line)",
+                # Enter submits only while connected: no message waits in a dead queue.
+                enter_key_submit=connected,
+                auto_height=True,
+                rows="1",
+                class_name="composer-input",
+                auto_focus=True,
+            ),
+            rx.cond(
+                LiveState.shows_live,
+                rx.button(
+                    rx.icon("square", size=16),
+                    "Stop",
+                    type="button",
+                    aria_label="Stop",
+                    color_scheme="red",
+                    on_click=LiveState.stop,
+                    disabled=LiveState.stopping,
+                ),
+                rx.button(
+                    rx.icon("send", size=16),
+                    "Send",
+                    type="submit",
+                    aria_label="Send",
+                    disabled=~connected,
+                ),
+            ),
+            align="end",
+            width="100%",
+        ),
+        rx.cond(
+            ~connected,
+            rx.text("Connecting to the server…", size="1", color_scheme="orange", role="status"),
+        ),
+        on_submit=ChatState.send,
+        reset_on_submit=False,
+        width="100%",
+        class_name="composer",
+    )

@@ -1,0 +1,108 @@
+"""A stored message, and the live one. Each status renders distinctly."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ai_chat.state.live import LiveState
+from ai_chat.state.views import ChatMessage
+
+STATUS_BADGES = {
+    "cancelled": ("Stopped", "amber"),
+    "failed": ("Failed", "red"),
+    "interrupted": ("Interrupted", "orange"),
+}
+
+
+def _markdown(text) -> rx.Component:
+    # Model output is untrusted: no raw HTML.
+    return rx.markdown(text, use_raw=False, class_name="message-body")
+
+
+def _status_badge(status) -> rx.Component:
+    return rx.match(
+        status,
+        *[
+            (key, rx.badge(label, color_scheme=color, variant="soft", data_status=key))
+            for key, (label, color) in STATUS_BADGES.items()
+        ],
+        rx.fragment(),
+    )
+
+
+def _usage(message: ChatMessage) -> rx.Component:
+    return rx.text(
+        message.input_tokens.to_string(),
+        " in · ",
+        rx.cond(message.output_estimated, "≈", ""),
+        message.output_tokens.to_string(),
+        " out · ",
+        message.duration_s.to_string(),
+        " s",
+        size="1",
+        color_scheme="gray",
+        class_name="usage",
+    )
+
+
+def message_bubble(message: ChatMessage) -> rx.Component:
+    is_user = message.role == "user"
+    return rx.box(
+        rx.cond(
+            is_user,
+            rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
+            rx.vstack(
+                _markdown(message.content),
+                rx.cond(
+                    message.error != "",
+                    rx.callout(
+                        message.error,
+                        icon="triangle_alert",
+                        color_scheme="red",
+                        size="1",
+                        role="alert",
+                    ),
+                ),
+                rx.hstack(_status_badge(message.status), _usage(message), align="center"),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        class_name=rx.cond(is_user, "bubble bubble-user", "bubble bubble-assistant"),
+        data_role=message.role,
+        data_status=message.status,
+        id="msg-" + message.id,
+    )
+
+
+def live_bubble() -> rx.Component:
+    """The reply in flight: typing dots while thinking, then the text as it streams."""
+    return rx.box(
+        rx.cond(
+            LiveState.live_status == "thinking",
+            rx.hstack(
+                rx.box(class_name="dot"),
+                rx.box(class_name="dot"),
+                rx.box(class_name="dot"),
+                rx.text("Claude is thinking…", size="2", color_scheme="gray"),
+                class_name="typing",
+                align="center",
+            ),
+            _markdown(LiveState.live_text),
+        ),
+        rx.text(
+            rx.cond(LiveState.stopping, "Stopping… · ", ""),
+            LiveState.live_elapsed_s.to_string(),
+            " s · ",
+            LiveState.live_output_tokens.to_string(),
+            " tokens",
+            size="1",
+            color_scheme="gray",
+            class_name="live-meta",
+        ),
+        class_name="bubble bubble-assistant bubble-live",
+        data_role="assistant",
+        data_status=LiveState.live_status,
+        id="live-reply",
+        aria_busy="true",
+    )

@@ -1,0 +1,104 @@
+"""All settings, read once from the environment (documented in README.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+
+SIMULATOR_MOUNT = "/_sim"
+SIMULATOR_API_KEY = "sk-ant-simulator-local"
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_float(env, name, default))
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Secrets stay here, never in a public state var."""
+
+    anthropic_api_key: str
+    anthropic_base_url: str
+    model: str
+    max_output_tokens: int
+    db_url: str
+    redis_url: str
+    port: int
+    push_interval_s: float
+    reply_deadline_s: float
+    stall_timeout_s: float
+    connect_timeout_s: float
+    max_retries: int
+    max_retry_wait_s: float
+    max_message_chars: int
+    history_max_chars: int
+
+    @property
+    def use_simulator(self) -> bool:
+        """No key and no explicit endpoint: talk to the built-in simulator."""
+        return not self.anthropic_api_key and not self.anthropic_base_url
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.anthropic_base_url:
+            return self.anthropic_base_url
+        if self.use_simulator:
+            return f"http://127.0.0.1:{self.port}{SIMULATOR_MOUNT}"
+        return ""  # the SDK's default (api.anthropic.com)
+
+    @property
+    def effective_api_key(self) -> str:
+        return self.anthropic_api_key or SIMULATOR_API_KEY
+
+    @property
+    def async_db_url(self) -> str:
+        return async_url(self.db_url)
+
+
+def async_url(url: str) -> str:
+    """Map a sync SQLAlchemy URL to its async-driver twin (aiosqlite / asyncpg)."""
+    for sync_prefix, async_prefix in (
+        ("sqlite:", "sqlite+aiosqlite:"),
+        ("postgresql+psycopg:", "postgresql+psycopg_async:"),
+        ("postgresql:", "postgresql+asyncpg:"),
+        ("postgres:", "postgresql+asyncpg:"),
+    ):
+        if url.startswith(sync_prefix):
+            return async_prefix + url[len(sync_prefix) :]
+    return url
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    return Settings(
+        anthropic_api_key=env.get("ANTHROPIC_API_KEY", "").strip(),
+        anthropic_base_url=env.get("ANTHROPIC_BASE_URL", "").strip().rstrip("/"),
+        model=env.get("AI_CHAT_MODEL", "claude-sonnet-5-5").strip(),
+        max_output_tokens=_int(env, "AI_CHAT_MAX_OUTPUT_TOKENS", 4096),
+        db_url=env.get("AI_CHAT_DB_URL", "").strip() or "sqlite:///ai_chat.db",
+        redis_url=env.get("AI_CHAT_REDIS_URL", "").strip(),
+        port=_int(env, "AI_CHAT_PORT", 8000),
+        push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
+        reply_deadline_s=_float(env, "AI_CHAT_REPLY_DEADLINE_S", 600),
+        stall_timeout_s=_float(env, "AI_CHAT_STALL_TIMEOUT_S", 60),
+        connect_timeout_s=_float(env, "AI_CHAT_CONNECT_TIMEOUT_S", 5),
+        max_retries=_int(env, "AI_CHAT_MAX_RETRIES", 2),
+        max_retry_wait_s=_float(env, "AI_CHAT_MAX_RETRY_WAIT_S", 10),
+        max_message_chars=_int(env, "AI_CHAT_MAX_MESSAGE_CHARS", 50_000),
+        history_max_chars=_int(env, "AI_CHAT_HISTORY_MAX_CHARS", 400_000),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,60 @@
+"""Stop a running generation by id.
+
+`LocalCancellation` cancels the asyncio task that consumes the Claude stream, so the
+HTTP response closes at once, even while Claude is silent (a per-chunk flag would
+wait for the next chunk). A Redis implementation publishes the stop to the worker
+that owns the task (for multi-worker deployments); it plugs in behind the same protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Protocol
+
+STOP_MESSAGE = "stopped by user"
+
+
+class Cancellation(Protocol):
+    def register(self, generation_id: str, task: asyncio.Task) -> None: ...
+
+    def unregister(self, generation_id: str) -> None: ...
+
+    async def request_stop(self, generation_id: str) -> bool:
+        """Ask the generation to stop; True if it was running here and is now stopping."""
+        ...
+
+
+class LocalCancellation:
+    """Tasks of this process, by generation id."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task] = {}
+        # Stops that arrived before the task existed (e.g. while the user turn was saved).
+        self._early_stops: deque[str] = deque(maxlen=1024)
+
+    def register(self, generation_id: str, task: asyncio.Task) -> None:
+        self._tasks[generation_id] = task
+        if generation_id in self._early_stops:
+            self._early_stops.remove(generation_id)
+            task.cancel(STOP_MESSAGE)
+
+    def unregister(self, generation_id: str) -> None:
+        self._tasks.pop(generation_id, None)
+
+    def is_running(self, generation_id: str) -> bool:
+        task = self._tasks.get(generation_id)
+        return task is not None and not task.done()
+
+    async def request_stop(self, generation_id: str) -> bool:
+        task = self._tasks.get(generation_id)
+        if task is None:
+            self._early_stops.append(generation_id)
+            return True
+        if task.done():
+            return False
+        return task.cancel(STOP_MESSAGE)
+
+
+def was_stopped_by_user(exc: asyncio.CancelledError) -> bool:
+    return STOP_MESSAGE in exc.args

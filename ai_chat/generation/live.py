@@ -1,0 +1,143 @@
+"""The in-flight reply, kept outside any tab's state.
+
+A reloaded page, a second tab, or a crash checkpointer can reach it by generation
+or conversation id; the tab's state only mirrors it at push time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import time
+from datetime import datetime
+
+from ai_chat.llm.errors import ReplyError
+from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.store.models import MessageStatus, utcnow
+
+
+def estimate_tokens(text: str) -> int:
+    """~4 characters a token: used for a stopped reply, which has no final usage."""
+    return math.ceil(len(text) / 4)
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveSnapshot:
+    """What a push shows: small and independent of the conversation's length."""
+
+    generation_id: str
+    text: str
+    status: str
+    output_tokens: int
+    elapsed_s: float
+
+
+@dataclasses.dataclass
+class LiveReply:
+    generation_id: str
+    conversation_id: str
+    message_id: str
+    model: str
+    status: MessageStatus = MessageStatus.THINKING
+    request_id: str | None = None
+    input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    output_tokens: int = 0
+    usage_final: bool = False
+    stop_reason: str | None = None
+    error: ReplyError | None = None
+    deltas: int = 0
+    version: int = 0
+    created_at: datetime = dataclasses.field(default_factory=utcnow)
+    started_at: float = dataclasses.field(default_factory=time.monotonic)
+    first_token_at: float | None = None
+    _parts: list[str] = dataclasses.field(default_factory=list)
+    _text: str = ""
+    _changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    @property
+    def text(self) -> str:
+        # Deltas are joined lazily, once per push rather than once per token.
+        if self._parts:
+            self._text += "".join(self._parts)
+            self._parts.clear()
+        return self._text
+
+    def apply(self, event: ReplyEvent) -> None:
+        if isinstance(event, ReplyStarted):
+            self.request_id = event.request_id
+            self.input_tokens = event.input_tokens
+            self.cache_read_input_tokens = event.cache_read_input_tokens
+            self.cache_creation_input_tokens = event.cache_creation_input_tokens
+        elif isinstance(event, TextDelta):
+            if event.index != self.deltas:  # the SDK never does this; guard the invariant
+                raise RuntimeError(f"delta {event.index} out of order (expected {self.deltas})")
+            self._parts.append(event.text)
+            self.deltas += 1
+            self.output_tokens += 1  # refined by message_delta's cumulative count
+            if self.first_token_at is None:
+                self.first_token_at = time.monotonic()
+                self.status = MessageStatus.STREAMING
+        elif isinstance(event, ReplyFinished):
+            self.stop_reason = event.stop_reason
+            self.output_tokens = event.output_tokens
+            self.usage_final = True
+        self._touch()
+
+    def finish(self, status: MessageStatus, error: ReplyError | None = None) -> None:
+        self.status = status
+        self.error = error
+        if not self.usage_final:
+            self.output_tokens = max(self.output_tokens, estimate_tokens(self.text))
+        self._touch()
+
+    def _touch(self) -> None:
+        self.version += 1
+        self._changed.set()
+
+    async def wait_for_change(self, since: int, timeout: float) -> bool:
+        """True once `version` moved past `since`; False after `timeout` of silence."""
+        if self.version > since:
+            return True
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def snapshot(self) -> LiveSnapshot:
+        return LiveSnapshot(
+            generation_id=self.generation_id,
+            text=self.text,
+            status=self.status.value,
+            output_tokens=self.output_tokens,
+            elapsed_s=round(time.monotonic() - self.started_at, 1),
+        )
+
+
+class LiveReplies:
+    """Registry of this process's in-flight replies."""
+
+    def __init__(self) -> None:
+        self._by_generation: dict[str, LiveReply] = {}
+
+    def add(self, reply: LiveReply) -> None:
+        self._by_generation[reply.generation_id] = reply
+
+    def remove(self, generation_id: str) -> None:
+        self._by_generation.pop(generation_id, None)
+
+    def get(self, generation_id: str) -> LiveReply | None:
+        return self._by_generation.get(generation_id)
+
+    def for_conversation(self, conversation_id: str) -> LiveReply | None:
+        for reply in self._by_generation.values():
+            if reply.conversation_id == conversation_id:
+                return reply
+        return None
+
+    def __len__(self) -> int:
+        return len(self._by_generation)

@@ -1,0 +1,216 @@
+"""One turn end to end: store the user turn, stream Claude, yield pushes, store the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+import anthropic
+
+from ai_chat.config import Settings
+from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
+from ai_chat.generation.coalesce import PushCoalescer
+from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
+from ai_chat.llm.errors import ReplyError, classify
+from ai_chat.llm.history import Turn, build_messages
+from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
+from ai_chat.store import conversations as store
+from ai_chat.store.db import session_scope
+from ai_chat.store.models import Message, MessageStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+# A push at least this often while Claude is silent, so the elapsed timer moves.
+TICK_S = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationJob:
+    owner: str
+    conversation_id: str | None  # None: create the conversation with this turn
+    user_text: str
+    generation_id: str
+    assistant_message_id: str
+    model: str
+    max_tokens: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnStarted:
+    """The user turn is stored; the reply is about to be requested."""
+
+    conversation_id: str
+    user_message: Message
+    created_conversation: bool
+    history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnFinished:
+    """The assistant turn has ended and (unless `save_error`) is stored."""
+
+    message: Message
+    save_error: str | None = None
+
+
+Update = TurnStarted | LiveSnapshot | TurnFinished
+
+
+class GenerationService:
+    def __init__(
+        self,
+        settings: Settings,
+        client_factory: Callable[[], anthropic.AsyncAnthropic],
+        cancellation: Cancellation,
+        live: LiveReplies,
+        db_url: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self._client_factory = client_factory
+        self.cancellation = cancellation
+        self.live = live
+        self._db_url = db_url
+        self.policy = RetryPolicy(
+            max_retries=settings.max_retries,
+            max_wait_s=settings.max_retry_wait_s,
+            stall_timeout_s=settings.stall_timeout_s,
+        )
+
+    async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
+        reply = LiveReply(
+            generation_id=job.generation_id,
+            conversation_id=job.conversation_id or "",
+            message_id=job.assistant_message_id,
+            model=job.model,
+        )
+        try:
+            started = await self._store_user_turn(job)
+        except Exception as exc:
+            log.exception("storing the user turn failed")
+            reply.finish(
+                MessageStatus.FAILED,
+                ReplyError(
+                    "storage",
+                    f"Your message could not be saved ({type(exc).__name__}); "
+                    "nothing was sent to Claude. Try again.",
+                ),
+            )
+            yield TurnFinished(self._assistant_row(reply, seq=-1), save_error=str(exc))
+            return
+        yield started
+        reply.conversation_id = started.conversation_id
+
+        messages = build_messages(started.history, job.user_text, self.settings.history_max_chars)
+        request = ReplyRequest(model=job.model, messages=messages, max_tokens=job.max_tokens)
+        self.live.add(reply)
+        producer = asyncio.create_task(self._consume(reply, request))
+        self.cancellation.register(job.generation_id, producer)
+        try:
+            async for snapshot in self._coalesced(reply, producer):
+                yield snapshot
+            await producer
+        finally:
+            if not producer.done():  # our own task was cancelled (shutdown): stop upstream too
+                producer.cancel("generation abandoned")
+                await asyncio.gather(producer, return_exceptions=True)
+                reply.finish(MessageStatus.INTERRUPTED)
+            self.cancellation.unregister(job.generation_id)
+            self.live.remove(job.generation_id)
+        yield await self._store_reply(job, reply, seq=started.user_message.seq + 1)
+
+    async def _store_user_turn(self, job: GenerationJob) -> TurnStarted:
+        async with session_scope(self._db_url) as session:
+            created = job.conversation_id is None
+            if created:
+                conversation_id = (await store.create_conversation(session, job.owner)).id
+            else:
+                conversation_id = job.conversation_id or ""
+            # Snapshot the history BEFORE adding the new turn: it reaches Claude once.
+            previous = await store.list_messages(session, job.owner, conversation_id)
+            history = tuple(Turn(m.role, m.content, m.status) for m in previous)
+            user_message = await store.add_user_message(
+                session, job.owner, conversation_id, job.user_text
+            )
+        return TurnStarted(conversation_id, user_message, created, history)
+
+    async def _consume(self, reply: LiveReply, request: ReplyRequest) -> None:
+        """The only code that touches the HTTP stream; cancelling it closes the connection."""
+        client = self._client_factory()
+        try:
+            async with asyncio.timeout(self.settings.reply_deadline_s):
+                async with aclosing(stream_reply(client, request, self.policy)) as events:
+                    async for event in events:
+                        reply.apply(event)
+            reply.finish(MessageStatus.COMPLETE)
+        except asyncio.CancelledError as exc:
+            status = (
+                MessageStatus.CANCELLED if was_stopped_by_user(exc) else MessageStatus.INTERRUPTED
+            )
+            reply.finish(status)
+            if status is MessageStatus.INTERRUPTED:
+                raise
+        except Exception as exc:
+            error = classify(
+                exc, model=request.model, stall_timeout_s=self.settings.stall_timeout_s
+            )
+            if error.kind == "internal":
+                log.exception("unexpected error in a reply stream")
+            reply.finish(MessageStatus.FAILED, error)
+
+    async def _coalesced(
+        self, reply: LiveReply, producer: asyncio.Task
+    ) -> AsyncIterator[LiveSnapshot]:
+        """Snapshots: the first token at once, then at most one per push interval."""
+        loop = asyncio.get_running_loop()
+        coalescer = PushCoalescer(self.settings.push_interval_s)
+        pushed_version, first_text_pushed = -1, False
+        while not producer.done():
+            await reply.wait_for_change(pushed_version, TICK_S)
+            if producer.done():
+                break
+            if reply.first_token_at is not None and not first_text_pushed:
+                first_text_pushed = True  # no added first-token latency
+            else:
+                delay = coalescer.wait_s(loop.time())
+                if delay > 0:
+                    await asyncio.wait({producer}, timeout=delay)
+                    if producer.done():
+                        break
+            pushed_version = reply.version
+            yield reply.snapshot()
+            coalescer.pushed(loop.time())
+
+    def _assistant_row(self, reply: LiveReply, seq: int) -> Message:
+        error = reply.error
+        return Message(
+            id=reply.message_id,
+            conversation_id=reply.conversation_id,
+            seq=seq,
+            role="assistant",
+            content=reply.text,
+            status=reply.status.value,
+            model=reply.model,
+            stop_reason=reply.stop_reason,
+            input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens,
+            output_tokens_estimated=not reply.usage_final,
+            cache_read_input_tokens=reply.cache_read_input_tokens,
+            cache_creation_input_tokens=reply.cache_creation_input_tokens,
+            request_id=error.request_id if error and error.request_id else reply.request_id,
+            error=error.message if error else None,
+            created_at=reply.created_at,
+            completed_at=utcnow(),
+        )
+
+    async def _store_reply(self, job: GenerationJob, reply: LiveReply, seq: int) -> TurnFinished:
+        message = self._assistant_row(reply, seq)
+        try:
+            async with session_scope(self._db_url) as session:
+                await store.save_assistant_message(session, job.owner, message)
+        except Exception as exc:
+            log.exception("storing the assistant turn failed")
+            return TurnFinished(message, save_error=f"The reply could not be saved: {exc}")
+        return TurnFinished(message)

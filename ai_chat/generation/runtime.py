@@ -1,0 +1,35 @@
+"""Process-wide services, built lazily from settings (one per worker process)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import anthropic
+
+from ai_chat.config import get_settings
+from ai_chat.generation.cancellation import LocalCancellation
+from ai_chat.generation.live import LiveReplies
+from ai_chat.generation.runner import GenerationService
+from ai_chat.llm.client import make_client
+
+
+@lru_cache(maxsize=1)
+def _client() -> anthropic.AsyncAnthropic:
+    return make_client(get_settings())
+
+
+@lru_cache(maxsize=1)
+def get_service() -> GenerationService:
+    return GenerationService(
+        settings=get_settings(),
+        client_factory=_client,
+        cancellation=LocalCancellation(),
+        live=LiveReplies(),
+    )
+
+
+def reset() -> None:
+    """Forget the cached services (tests change settings between cases)."""
+    _client.cache_clear()
+    get_service.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,133 @@
+"""Maps every way a reply can fail to one `ReplyError` with a message a person can act on."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import anthropic
+import httpx2
+
+# HTTP statuses worth retrying before the first token (never after: that would replay text).
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclasses.dataclass
+class ReplyError(Exception):
+    """A failed reply. `message` is shown to the user as is."""
+
+    kind: str
+    message: str
+    status_code: int | None = None
+    retry_after_s: float | None = None
+    request_id: str | None = None
+    retryable: bool = False
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def retry_after_seconds(headers: httpx2.Headers | None) -> float | None:
+    """Seconds from `retry-after-ms` / `retry-after` (numeric forms only)."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+def _when(seconds: float | None) -> str:
+    if seconds is None:
+        return "in a minute"
+    return f"in {math.ceil(seconds)} s"
+
+
+def from_status_error(exc: anthropic.APIStatusError, model: str) -> ReplyError:
+    status = exc.status_code
+    detail = exc.api_message or ""
+    retry_after = retry_after_seconds(exc.response.headers)
+    common = {"status_code": status, "request_id": exc.request_id, "retry_after_s": retry_after}
+    if status == 200:  # an `error` frame after the stream opened
+        kind = exc.type or "api_error"
+        return ReplyError(
+            "midstream_error",
+            f"Claude reported an error mid-reply ({kind}: {detail or 'no details'}). "
+            "The partial reply is kept; try again.",
+            **common,
+        )
+    if status in (401, 403):
+        return ReplyError(
+            "auth",
+            f"Claude rejected the API key ({status}). Check ANTHROPIC_API_KEY on the server.",
+            **common,
+        )
+    if status == 402:
+        return ReplyError("billing", f"Claude refused for billing reasons: {detail}", **common)
+    if status == 404:
+        return ReplyError(
+            "not_found",
+            f"Claude doesn't know the model {model!r} (404). Pick another model.",
+            **common,
+        )
+    if status == 413:
+        return ReplyError(
+            "too_large",
+            "The conversation is too large for Claude (413). Start a new chat or "
+            "shorten your message.",
+            **common,
+        )
+    if status == 400:
+        return ReplyError("bad_request", f"Claude rejected the request (400): {detail}", **common)
+    if status == 429:
+        return ReplyError(
+            "rate_limited",
+            f"Rate limited by Claude. Try again {_when(retry_after)}.",
+            retryable=True,
+            **common,
+        )
+    if status == 529:
+        return ReplyError(
+            "overloaded",
+            f"Claude is overloaded right now. Try again {_when(retry_after)}.",
+            retryable=True,
+            **common,
+        )
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        return ReplyError(
+            "unavailable",
+            f"Claude is unavailable ({status}). Try again shortly.",
+            retryable=True,
+            **common,
+        )
+    return ReplyError("api_error", f"Claude returned an error ({status}): {detail}", **common)
+
+
+def classify(exc: BaseException, *, model: str, stall_timeout_s: float) -> ReplyError:
+    """Turn any exception from the SDK/transport into a ReplyError."""
+    if isinstance(exc, ReplyError):
+        return exc
+    if isinstance(exc, anthropic.APIStatusError):
+        return from_status_error(exc, model)
+    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+        return ReplyError(
+            "stalled",
+            f"Claude sent nothing for {stall_timeout_s:g} s, so the reply was "
+            "abandoned. The partial reply is kept; try again.",
+            retryable=True,
+        )
+    if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
+        return ReplyError(
+            "connection",
+            "The connection to Claude dropped. The partial reply is kept; try again.",
+            retryable=True,
+        )
+    if isinstance(exc, TimeoutError):
+        return ReplyError(
+            "deadline", "The reply took too long and was stopped. The partial reply is kept."
+        )
+    return ReplyError("internal", f"Unexpected error while talking to Claude: {exc!r}")

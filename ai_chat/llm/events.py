@@ -1,0 +1,35 @@
+"""Events a reply stream yields, decoupled from the SDK's own types."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplyStarted:
+    """Claude accepted the request (HTTP 200, message_start received)."""
+
+    request_id: str | None
+    model: str
+    input_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class TextDelta:
+    """A piece of answer text; `index` counts deltas so gaps/duplicates are detectable."""
+
+    text: str
+    index: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplyFinished:
+    """message_stop: the final stop reason and cumulative output tokens."""
+
+    stop_reason: str | None
+    output_tokens: int
+
+
+ReplyEvent = ReplyStarted | TextDelta | ReplyFinished

@@ -1,0 +1,1 @@
+"""Pages: layouts of components."""

@@ -1,0 +1,43 @@
+"""The chat page, served at `/` (new chat) and `/c/<id>` (a stored conversation)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ai_chat.components.composer import ESCAPE_TO_STOP, composer
+from ai_chat.components.header import header
+from ai_chat.components.message import live_bubble, message_bubble
+from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
+
+
+def _empty_hint() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.heading("How can Claude help?", size="6"),
+            rx.text("Your conversation is saved as you go.", color_scheme="gray"),
+            align="center",
+        ),
+        height="40vh",
+    )
+
+
+def chat_page() -> rx.Component:
+    return rx.box(
+        header(),
+        rx.box(
+            rx.cond(
+                (ChatState.messages.length() == 0) & ~LiveState.shows_live,
+                _empty_hint(),
+            ),
+            rx.foreach(ChatState.messages, message_bubble),
+            rx.cond(LiveState.shows_live, live_bubble()),
+            class_name="messages",
+            id="messages",
+            role="log",
+            aria_label="Conversation",
+        ),
+        rx.box(composer(), class_name="composer-bar"),
+        rx.script(ESCAPE_TO_STOP),
+        class_name="chat-page",
+    )

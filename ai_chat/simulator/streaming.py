@@ -1,0 +1,275 @@
+"""Generating a reply: paced SSE frames (or one JSON message) and client-disconnect detection.
+
+Disconnects: ASGI servers only report a closed connection through ``receive()``; ``send()``
+to a closed connection silently does nothing under uvicorn. So while a reply is generated a
+second task waits on ``receive()`` and stamps ``disconnected_at`` the moment
+``http.disconnect`` arrives, then the generator is cancelled. This works during silent waits
+(first-token delay, stalls) too, where there is nothing to send that could fail.
+
+Drops: the app returns without finishing the chunked body. uvicorn then closes the transport
+(logging "ASGI callable returned without completing response."), and the anthropic SDK
+(httpx2) raises ``httpx2.RemoteProtocolError`` ("peer closed connection without sending complete
+message body: incomplete chunked read") from the stream iterator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from .options import MAX_WAIT_S, STATUS_BY_TYPE, SimOptions
+from .protocol import (
+    JSON_CONTENT_TYPE,
+    SSE_CONTENT_TYPE,
+    Receive,
+    Send,
+    base_headers,
+    dumps,
+    error_body,
+    retry_after_value,
+    send_error,
+    sse_frame,
+)
+from .records import Recorder, RequestRecord
+
+
+@dataclass
+class Reply:
+    """Everything decided about one reply before it is generated."""
+
+    request_id: str
+    message_id: str
+    model: str
+    tokens: list[str]  # already cut to max_tokens
+    stop_reason: str  # "end_turn" or "max_tokens"
+    input_tokens: int
+    opts: SimOptions
+    record: RequestRecord
+    recorder: Recorder
+    done: bool = field(default=False)  # the response was completed on purpose
+
+    def mark(self, **changes: Any) -> None:
+        self.recorder.update(self.record, **changes)
+
+    def usage(self, output_tokens: int) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+
+    def failure(self) -> tuple[str, int] | None:
+        """The earliest requested failure as (kind, token position), clamped to the reply."""
+        o, n = self.opts, len(self.tokens)
+        found: list[tuple[int, str]] = []
+        if o.drop is not None:
+            found.append((o.drop, "drop"))
+        if o.stall is not None:
+            found.append((o.stall, "stall"))
+        if o.midstream_error is not None:
+            found.append((o.at if o.at is not None else n // 2, "midstream_error"))
+        if not found:
+            return None
+        pos, kind = min(found)
+        return kind, min(pos, n)
+
+
+async def watch_disconnect(receive: Receive, reply: Reply, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work`; if the client disconnects first, record when and cancel it."""
+    work_task = asyncio.ensure_future(work)
+    watch_task = asyncio.ensure_future(_wait_disconnect(receive, reply))
+    try:
+        await asyncio.wait({work_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (work_task, watch_task):
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if watch_task.done() and not watch_task.cancelled() and watch_task.result():
+        return  # the client left; the work was cancelled
+    work_task.result()  # re-raise a failure of the work itself
+
+
+async def _wait_disconnect(receive: Receive, reply: Reply) -> bool:
+    while True:
+        message = await receive()
+        if message["type"] != "http.disconnect":
+            continue  # stray body chunks; the body was already read
+        if reply.done:  # servers also say "disconnect" once a response has been completed
+            await asyncio.Event().wait()  # stay pending; the finished work ends the wait
+        now = time.time()  # stamp first: tests measure cancel -> this moment
+        reply.mark(disconnected_at=now, completed_at=now, outcome="disconnected")
+        return True
+
+
+class Pacer:
+    """Sends frames on the loop clock; token k is due at t0 + ttft + k/tps (no drift)."""
+
+    def __init__(self, send: Send, reply: Reply) -> None:
+        self.send = send
+        self.reply = reply
+        self.loop = asyncio.get_running_loop()
+        self.t0 = self.loop.time()
+        self.last_sent = self.t0
+
+    async def frame(self, data: dict[str, Any]) -> None:
+        await self.send({"type": "http.response.body", "body": sse_frame(data), "more_body": True})
+        self.last_sent = self.loop.time()
+
+    def due(self, token_index: int) -> float:
+        o = self.reply.opts
+        return self.t0 + o.ttft + token_index / o.tps
+
+    async def wait_until(self, deadline: float) -> None:
+        """Sleep until `deadline`, sending a ping each `ping` seconds of silence."""
+        ping = self.reply.opts.ping
+        while True:
+            now = self.loop.time()
+            if now >= deadline:
+                await asyncio.sleep(0)  # still yield, so a fast stream can't hog the loop
+                return
+            if ping > 0 and self.last_sent + ping < deadline:
+                await asyncio.sleep(max(0.0, self.last_sent + ping - now))
+                await self.frame({"type": "ping"})
+                continue
+            await asyncio.sleep(deadline - now)
+            return
+
+
+async def stream_reply(send: Send, reply: Reply) -> None:
+    """The SSE response: message_start ... message_stop, or a requested failure."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                *base_headers(reply.request_id, SSE_CONTENT_TYPE),
+                (b"cache-control", b"no-cache"),
+            ],
+        }
+    )
+    reply.mark(status=200, outcome="waiting")
+    p = Pacer(send, reply)
+    await p.frame(
+        {
+            "type": "message_start",
+            "message": {
+                "id": reply.message_id,
+                "type": "message",
+                "role": "assistant",
+                "model": reply.model,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": reply.usage(1),
+            },
+        }
+    )
+    await p.frame(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    )
+    await p.frame({"type": "ping"})
+
+    failure = reply.failure()
+    limit = failure[1] if failure else len(reply.tokens)
+    sent = 0
+    while sent < limit:
+        end = min(sent + reply.opts.chunk, limit)
+        await p.wait_until(p.due(end - 1))  # a chunk goes out when its last token is due
+        text = "".join(reply.tokens[sent:end])
+        await p.frame(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": text},
+            }
+        )
+        if sent == 0:
+            reply.mark(first_token_at=time.time(), outcome="streaming")
+        sent = end
+        reply.mark(tokens_sent=sent)
+
+    if failure is None:
+        await p.frame({"type": "content_block_stop", "index": 0})
+        await p.frame(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                "usage": {"output_tokens": sent},
+            }
+        )
+        await p.frame({"type": "message_stop"})
+        await _finish(send, reply, "complete")
+        return
+
+    kind = failure[0]
+    if kind == "midstream_error":
+        err = reply.opts.midstream_error or "overloaded_error"
+        await p.frame(error_body(err, None, None))
+        await _finish(send, reply, f"midstream_error:{err}")
+    elif kind == "stall":
+        reply.mark(outcome="stalled")
+        await p.wait_until(p.loop.time() + MAX_WAIT_S)
+        reply.mark(outcome="stall_timeout", completed_at=time.time())  # then drop
+    else:
+        reply.mark(outcome="dropped", completed_at=time.time())
+    # drop / stall timeout: return with the chunked body unfinished, so the server cuts the
+    # connection and the client sees an incomplete message.
+
+
+async def _finish(send: Send, reply: Reply, outcome: str) -> None:
+    reply.done = True  # before the last send: the server reports "disconnect" right after it
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+    reply.mark(outcome=outcome, completed_at=time.time())
+
+
+async def json_reply(send: Send, reply: Reply) -> None:
+    """Non-streaming: wait as long as generating would take, then one JSON message."""
+    o, n = reply.opts, len(reply.tokens)
+    failure = reply.failure()
+    if failure and failure[0] == "midstream_error":
+        # Non-streaming calls can't fail mid-body: answer with the error's HTTP status.
+        err = o.midstream_error or "overloaded_error"
+        status = STATUS_BY_TYPE[err]
+        extra = [(b"retry-after", retry_after_value(o.retry_after))] if status in (429, 529) else []
+        reply.done = True
+        await send_error(send, status, reply.request_id, None, extra)
+        reply.mark(status=status, outcome=f"error:{status}", completed_at=time.time())
+        return
+    if failure and failure[0] == "stall":
+        reply.mark(outcome="stalled")
+        await asyncio.sleep(MAX_WAIT_S)
+        reply.mark(outcome="stall_timeout", completed_at=time.time())
+        return  # nothing was sent: the server answers 500 (uvicorn) after the cap
+    await asyncio.sleep(max(0.0, o.ttft + max(0, n - 1) / o.tps))
+    body = dumps(
+        {
+            "id": reply.message_id,
+            "type": "message",
+            "role": "assistant",
+            "model": reply.model,
+            "content": [{"type": "text", "text": "".join(reply.tokens)}],
+            "stop_reason": reply.stop_reason,
+            "stop_sequence": None,
+            "usage": reply.usage(n),
+        }
+    )
+    headers = base_headers(reply.request_id, JSON_CONTENT_TYPE)
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    reply.mark(status=200, first_token_at=time.time())
+    if failure and failure[0] == "drop":
+        await send(
+            {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+        )
+        reply.mark(outcome="dropped", completed_at=time.time())
+        return  # unfinished body: the connection is cut
+    reply.done = True
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+    reply.mark(outcome="complete", tokens_sent=n, completed_at=time.time())

@@ -1,0 +1,88 @@
+"""The conversation a tab shows: history owned by the server, loaded from the DB by route."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ai_chat.config import get_settings
+from ai_chat.state.views import ChatMessage, to_view
+from ai_chat.store import conversations as store
+from ai_chat.store.db import session_scope
+from ai_chat.store.models import new_id
+
+# Single-user until accounts land; every query already takes the owner.
+LOCAL_OWNER = "local"
+COMPOSER_ID = "message"
+
+
+class ChatState(rx.State):
+    conversation_id: str = ""
+    title: str = ""
+    messages: list[ChatMessage] = []
+    load_error: str = ""
+
+    @rx.var
+    def simulator(self) -> bool:
+        return get_settings().use_simulator
+
+    @rx.var
+    def model(self) -> str:
+        return get_settings().model
+
+    @rx.event
+    async def load_route(self):
+        """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB."""
+        from ai_chat.state.live import LiveState
+
+        cid = str(self.router.page.params.get("cid", "") or "")
+        live = await self.get_state(LiveState)
+        if not cid:
+            if not live.generating:
+                self._reset_conversation()
+            return
+        try:
+            async with session_scope() as session:
+                conversation = await store.get_conversation(session, LOCAL_OWNER, cid)
+                rows = await store.list_messages(session, LOCAL_OWNER, cid) if conversation else []
+        except Exception as exc:  # noqa: BLE001 - the page must still render
+            self.load_error = f"Could not load this conversation: {type(exc).__name__}"
+            return rx.toast.error(self.load_error)
+        if conversation is None:
+            self._reset_conversation()
+            return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
+        self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
+        self.messages = [to_view(row) for row in rows]
+
+    @rx.event
+    def new_chat(self):
+        self._reset_conversation()
+        return rx.redirect("/")
+
+    def _reset_conversation(self) -> None:
+        self.conversation_id, self.title, self.load_error = "", "", ""
+        self.messages = []
+
+    @rx.event
+    async def send(self, form_data: dict):
+        """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
+        double click finds the first turn already running and does nothing."""
+        from ai_chat.state.live import LiveState
+
+        text = str(form_data.get(COMPOSER_ID, ""))
+        if not text.strip():
+            return None
+        limit = get_settings().max_message_chars
+        if len(text) > limit:
+            return rx.toast.error(
+                f"Your message is {len(text):,} characters; the limit is {limit:,}. "
+                "Shorten it and send again (your text is still in the box)."
+            )
+        live = await self.get_state(LiveState)
+        if live.generating:
+            if live.stopping:  # "send right after stop": runs as soon as the stop settles
+                live._queued_text = text
+                return rx.set_value(COMPOSER_ID, "")
+            return None
+        self.messages.append(ChatMessage(id=new_id(), role="user", content=text))
+        live.begin(conversation_id=self.conversation_id, user_text=text)
+        return [rx.set_value(COMPOSER_ID, ""), LiveState.generate]

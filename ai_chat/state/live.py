@@ -1,0 +1,110 @@
+"""The in-flight reply of a tab: a small substate, so a push never resends the history."""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from ai_chat.config import get_settings
+from ai_chat.generation import runtime
+from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.runner import GenerationJob, TurnFinished, TurnStarted
+from ai_chat.state.chat import LOCAL_OWNER, ChatState
+from ai_chat.state.views import to_view
+from ai_chat.store.models import MessageStatus, new_id
+
+log = logging.getLogger(__name__)
+
+
+class LiveState(ChatState):
+    generating: bool = False
+    stopping: bool = False
+    generation_id: str = ""
+    live_conversation_id: str = ""
+    live_message_id: str = ""
+    live_text: str = ""
+    live_status: str = ""
+    live_output_tokens: int = 0
+    live_elapsed_s: float = 0.0
+    # Backend-only: what the background task needs, never sent to the browser.
+    _user_text: str = ""
+    _queued_text: str = ""
+
+    def begin(self, conversation_id: str, user_text: str) -> None:
+        self.generating, self.stopping = True, False
+        self.generation_id, self.live_message_id = new_id(), new_id()
+        self.live_conversation_id = conversation_id
+        self.live_text, self.live_status = "", MessageStatus.THINKING.value
+        self.live_output_tokens, self.live_elapsed_s = 0, 0.0
+        self._user_text = user_text
+
+    def _end(self) -> None:
+        self.generating = self.stopping = False
+        self.generation_id = self.live_message_id = self.live_text = self.live_status = ""
+        self.live_output_tokens, self.live_elapsed_s = 0, 0.0
+        self._user_text = ""
+
+    @rx.var
+    def shows_live(self) -> bool:
+        return self.generating and self.live_conversation_id == self.conversation_id
+
+    @rx.event
+    async def stop(self):
+        """Stop button / Esc. Cancels the task that holds the Claude stream (closes it now)."""
+        if not self.generating or self.stopping:
+            return
+        self.stopping = True
+        await runtime.get_service().cancellation.request_stop(self.generation_id)
+
+    @rx.event(background=True)
+    async def generate(self):
+        settings = get_settings()
+        async with self:
+            if not self.generating or not self._user_text:
+                return
+            job = GenerationJob(
+                owner=LOCAL_OWNER,
+                conversation_id=self.live_conversation_id or None,
+                user_text=self._user_text,
+                generation_id=self.generation_id,
+                assistant_message_id=self.live_message_id,
+                model=settings.model,
+                max_tokens=settings.max_output_tokens,
+            )
+        # Everything slow (DB, Claude) happens outside `async with self`.
+        async for update in runtime.get_service().run(job):
+            if isinstance(update, LiveSnapshot):
+                async with self:
+                    self.live_text = update.text
+                    self.live_status = update.status
+                    self.live_output_tokens = update.output_tokens
+                    self.live_elapsed_s = update.elapsed_s
+            elif isinstance(update, TurnStarted):
+                async with self:
+                    self.live_conversation_id = update.conversation_id
+                    chat = await self.get_state(ChatState)
+                    if update.created_conversation and not chat.conversation_id:
+                        chat.conversation_id = update.conversation_id
+                        chat.title = update.user_message.content[:60]
+                if update.created_conversation:
+                    yield _replace_url(update.conversation_id)
+            elif isinstance(update, TurnFinished):
+                async with self:
+                    chat = await self.get_state(ChatState)
+                    if chat.conversation_id == self.live_conversation_id:
+                        chat.messages.append(to_view(update.message))
+                    queued = self._queued_text
+                    self._queued_text = ""
+                    self._end()
+                if update.save_error:
+                    yield rx.toast.error(update.save_error)
+                elif update.message.status == MessageStatus.FAILED.value:
+                    yield rx.toast.error(update.message.error or "The reply failed.")
+                if queued:
+                    yield ChatState.send({"message": queued})
+
+
+def _replace_url(conversation_id: str):
+    """Give a new conversation its URL without a navigation (the stream keeps going)."""
+    return rx.call_script(f"window.history.replaceState(null, '', '/c/{conversation_id}')")

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables and owner-scoped queries."""

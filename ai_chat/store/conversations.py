@@ -1,0 +1,113 @@
+"""Owner-scoped queries. Every function takes the owner: accounts plug in here later."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ai_chat.store.models import Conversation, Message, MessageStatus, Role, utcnow
+
+
+class ConversationNotFound(LookupError):
+    """No such conversation for this owner (never reveals other owners' ids)."""
+
+
+async def create_conversation(session: AsyncSession, owner: str, title: str = "") -> Conversation:
+    conversation = Conversation(owner=owner, title=title[:200])
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(
+    session: AsyncSession, owner: str, conversation_id: str
+) -> Conversation | None:
+    result = await session.exec(
+        select(Conversation).where(Conversation.id == conversation_id, Conversation.owner == owner)
+    )
+    return result.first()
+
+
+async def require_conversation(
+    session: AsyncSession, owner: str, conversation_id: str
+) -> Conversation:
+    conversation = await get_conversation(session, owner, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(conversation_id)
+    return conversation
+
+
+async def list_messages(
+    session: AsyncSession, owner: str, conversation_id: str
+) -> Sequence[Message]:
+    """All turns of an owner's conversation, in order."""
+    await require_conversation(session, owner, conversation_id)
+    result = await session.exec(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.seq))
+    )
+    return result.all()
+
+
+async def _next_seq(session: AsyncSession, conversation_id: str) -> int:
+    result = await session.exec(
+        select(sa.func.max(Message.seq)).where(Message.conversation_id == conversation_id)
+    )
+    current = result.one()
+    return 0 if current is None else int(current) + 1
+
+
+async def add_user_message(
+    session: AsyncSession, owner: str, conversation_id: str, content: str
+) -> Message:
+    """Write the user's turn (before Claude is called) and touch the conversation."""
+    conversation = await require_conversation(session, owner, conversation_id)
+    message = Message(
+        conversation_id=conversation_id,
+        seq=await _next_seq(session, conversation_id),
+        role=Role.USER.value,
+        content=content,
+        status=MessageStatus.COMPLETE.value,
+        completed_at=utcnow(),
+    )
+    conversation.updated_at = utcnow()
+    if not conversation.title:
+        conversation.title = _title_from(content)
+    session.add_all([message, conversation])
+    await session.flush()
+    return message
+
+
+async def save_assistant_message(
+    session: AsyncSession,
+    owner: str,
+    message: Message,
+) -> Message:
+    """Write an assistant turn once, when it has ended (complete, cancelled, failed)."""
+    conversation = await require_conversation(session, owner, message.conversation_id)
+    if not MessageStatus(message.status).is_final:
+        raise ValueError(f"assistant turns are saved when final, not {message.status!r}")
+    message.role = Role.ASSISTANT.value
+    message.completed_at = message.completed_at or utcnow()
+    conversation.updated_at = utcnow()
+    session.add_all([message, conversation])
+    await session.flush()
+    return message
+
+
+def _title_from(text: str, limit: int = 60) -> str:
+    """A provisional title: the first line of the first message."""
+    first_line = " ".join(text.strip().split())
+    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we write is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC)

@@ -1,0 +1,75 @@
+"""SQLModel tables. Plain `SQLModel, table=True` (rx.Model is deprecated)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Role(str, enum.Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageStatus(str, enum.Enum):
+    """Lifecycle of a message. Only the last four are ever written for an assistant turn."""
+
+    THINKING = "thinking"  # sent to Claude, no token yet
+    STREAMING = "streaming"  # tokens arriving
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"  # stopped by the user; partial text kept
+    FAILED = "failed"  # error; partial text kept, `error` says why
+    INTERRUPTED = "interrupted"  # the server died mid-reply (crash recovery)
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (MessageStatus.THINKING, MessageStatus.STREAMING)
+
+
+# Timezone-aware timestamps on every backend (SQLite stores them as text).
+_TS = sa.DateTime(timezone=True)
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner: str = Field(index=True, max_length=64)
+    title: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=_TS, index=True)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (sa.UniqueConstraint("conversation_id", "seq", name="uq_message_seq"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=32)
+    seq: int = Field(description="order key within the conversation")
+    role: str = Field(max_length=16)
+    content: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default=MessageStatus.COMPLETE.value, max_length=16)
+    model: str | None = Field(default=None, max_length=64)
+    stop_reason: str | None = Field(default=None, max_length=32)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    output_tokens_estimated: bool = False
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    request_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+    completed_at: datetime | None = Field(default=None, sa_type=_TS)
