@@ -111,7 +111,14 @@ class GenerationService:
         try:
             async for snapshot in self._coalesced(reply, producer):
                 yield snapshot
-            await producer
+            try:
+                await producer
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # we are being cancelled ourselves
+                # Stopped before the task ever ran (stop during the user-turn write).
+                reply.finish(MessageStatus.CANCELLED)
         finally:
             if not producer.done():  # our own task was cancelled (shutdown): stop upstream too
                 producer.cancel("generation abandoned")

@@ -126,7 +126,8 @@ class SimulatorApp:
             system=system,
             options=asdict(opts) if opts else {},
         )
-        problem = problem or _auth_problem(scope) or _body_problem(body, need_max_tokens=True)
+        # Checked in the API's order: key, then size/options, then the body's fields.
+        problem = _auth_problem(scope) or problem or _body_problem(body, need_max_tokens=True)
         if problem is None and opts is not None and opts.error is not None:
             problem = (opts.error, "")  # the simulated failure comes after real validation
         if problem is not None:

@@ -167,11 +167,15 @@ def from_env(env: Mapping[str, str], base: SimOptions | None = None) -> SimOptio
 
 
 def directive_pairs(text: str) -> dict[str, str]:
-    """All ``[[sim ...]]`` directives in `text`, merged in order (a later one wins)."""
-    pairs: dict[str, str] = {}
-    for match in DIRECTIVE_RE.finditer(text):
-        pairs.update(split_pairs(match.group(1) or "", "[[sim]] directive"))
-    return pairs
+    """The LAST ``[[sim ...]]`` directive in `text`.
+
+    Only the last counts: when the app merges consecutive user turns (a failed turn then a new
+    one), the newest directive must decide alone, not inherit e.g. an old ``error=``.
+    """
+    matches = list(DIRECTIVE_RE.finditer(text))
+    if not matches:
+        return {}
+    return split_pairs(matches[-1].group(1) or "", "[[sim]] directive")
 
 
 def strip_directives(text: str) -> str:

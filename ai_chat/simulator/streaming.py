@@ -10,6 +10,10 @@ Drops: the app returns without finishing the chunked body. uvicorn then closes t
 (logging "ASGI callable returned without completing response."), and the anthropic SDK
 (httpx2) raises ``httpx2.RemoteProtocolError`` ("peer closed connection without sending complete
 message body: incomplete chunked read") from the stream iterator.
+
+Stalls: with ``ping=0`` nothing at all is sent, so the SDK raises ``httpx2.ReadTimeout`` once
+its read timeout passes and closes the connection (recorded as "disconnected"); with pings on,
+a stalled stream looks alive to the client, as a real one would.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ FAST_ENV = {"AI_CHAT_SIM_TPS": "5000", "AI_CHAT_SIM_TTFT": "0", "AI_CHAT_SIM_TOK
 
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimulatorServer]:
+    """Overrides tests/conftest.py's default-speed `sim` for this directory only."""
     with SimulatorServer(env=FAST_ENV) as server:
         yield server
 

@@ -56,9 +56,10 @@ def test_directive_beats_header_beats_env() -> None:
 def test_directive_syntax_details() -> None:
     opts = resolve(SimOptions(), None, "[[sim retry-after=3 at=2]] x")
     assert (opts.retry_after, opts.at) == (3, 2)
-    # Several directives merge in order; the text around them is the prompt.
-    opts = resolve(SimOptions(), None, "[[sim tokens=5]] hi [[sim tokens=6 error=529]]")
-    assert (opts.tokens, opts.error) == (6, 529)
+    # Only the last directive counts (merged user turns must not inherit an old error=);
+    # the text around them is the prompt.
+    opts = resolve(SimOptions(), None, "[[sim error=529 tokens=5]] hi [[sim tokens=6]]")
+    assert (opts.tokens, opts.error) == (6, None)
     assert strip_directives("[[sim tokens=5]] hi [[sim tokens=6]]") == "hi"
     assert resolve(SimOptions(), None, "[[sim]]") == SimOptions()
 

@@ -1,0 +1,115 @@
+"""Drives the app's states through Reflex's real event processor (memory state manager),
+recording every push a browser would receive. No browser, real background tasks."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from unittest import mock
+
+from reflex.istate.manager.memory import StateManagerMemory
+from reflex.istate.manager.token import BaseStateToken
+from reflex.state import State, StateUpdate
+from reflex_base.constants import RouteVar
+from reflex_base.event.processor import BaseStateEventProcessor
+from reflex_base.utils.format import format_event_handler
+from reflex_base.utils.serializers import serialize
+
+from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
+
+
+@dataclasses.dataclass
+class Push:
+    token: str
+    delta: dict[str, Any]
+    events: list[Any]
+
+    @property
+    def size(self) -> int:
+        return len(json.dumps(self.delta, default=serialize))
+
+
+class RecordingNamespace:
+    """Stands in for the socket.io namespace: keeps what would be sent to each tab."""
+
+    def __init__(self) -> None:
+        self.pushes: list[Push] = []
+
+    async def emit_update(self, update: StateUpdate, token: str) -> None:
+        self.pushes.append(Push(token, dict(update.delta), list(update.events)))
+
+
+@dataclasses.dataclass
+class Tab:
+    """One browser tab (a client token) talking to the processor."""
+
+    processor: BaseStateEventProcessor
+    manager: StateManagerMemory
+    namespace: RecordingNamespace
+    token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    path: str = "/"
+    query: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def router_data(self) -> dict[str, Any]:
+        return {
+            RouteVar.PATH: "/c/[cid]" if self.query.get("cid") else "/",
+            RouteVar.ORIGIN: self.path,
+            RouteVar.QUERY: dict(self.query),
+            RouteVar.CLIENT_TOKEN: self.token,
+            RouteVar.SESSION_ID: "sid-" + self.token,
+            RouteVar.HEADERS: {"origin": "http://test"},
+        }
+
+    async def fire(self, state_cls: type, handler: str, **payload: Any) -> None:
+        from reflex.event import Event
+
+        name = format_event_handler(state_cls.event_handlers[handler])
+        future = await self.processor.enqueue(
+            self.token, Event(name=name, payload=payload, router_data=self.router_data())
+        )
+        await future  # the handler (not background tasks it started) has run
+
+    async def open(self, cid: str = "") -> None:
+        """Navigate to `/` or `/c/<cid>` (runs on_load)."""
+        self.path, self.query = (f"/c/{cid}", {"cid": cid}) if cid else ("/", {})
+        await self.fire(ChatState, "load_route")
+
+    async def send(self, text: str) -> None:
+        await self.fire(ChatState, "send", form_data={"message": text})
+
+    async def stop(self) -> None:
+        await self.fire(LiveState, "stop")
+
+    async def chat(self) -> ChatState:
+        async with self.manager.modify_state(BaseStateToken(ident=self.token, cls=State)) as root:
+            return await root.get_state(ChatState)
+
+    async def live(self) -> LiveState:
+        async with self.manager.modify_state(BaseStateToken(ident=self.token, cls=State)) as root:
+            return await root.get_state(LiveState)
+
+    def pushes(self) -> list[Push]:
+        return [p for p in self.namespace.pushes if p.token == self.token]
+
+    def frontend_events(self) -> list[Any]:
+        return [e for p in self.pushes() for e in p.events]
+
+
+@contextlib.asynccontextmanager
+async def event_processor() -> AsyncIterator[tuple[BaseStateEventProcessor, StateManagerMemory,
+                                                  RecordingNamespace]]:
+    manager = StateManagerMemory()
+    namespace = RecordingNamespace()
+    processor = BaseStateEventProcessor(graceful_shutdown_timeout=5).configure(
+        state_manager=manager, event_namespace=namespace  # type: ignore[arg-type]
+    )
+    # The first event of a tab would re-run the page's on_load through the app registry;
+    # tests call `Tab.open` (the on_load handler) explicitly instead.
+    with mock.patch.object(processor, "_rehydrate", new=mock.AsyncMock()):
+        async with processor:
+            yield processor, manager, namespace

@@ -1,0 +1,112 @@
+"""Send → background generation → pushes → stored turn, through Reflex's event processor."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from ai_chat.simulator.script import reply_text
+from tests.generation.helpers import unique_tag
+
+
+async def wait_idle(tab, timeout: float = 15) -> None:
+    """Until the tab's generation has ended (polls the state, no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while (await tab.live()).generating:
+        if time.monotonic() > deadline:
+            raise AssertionError("the generation did not end")
+        await asyncio.sleep(0.01)
+
+
+async def test_send_streams_and_appends_the_final_turn(tab, sim):
+    await tab.open()
+    tag = unique_tag()
+    await tab.send(f"Hello [[sim tokens=150 tps=300 ttft=0 tag={tag}]]")
+    live = await tab.live()
+    assert live.generating and live.live_status in ("thinking", "streaming")
+    await wait_idle(tab)
+
+    chat = await tab.chat()
+    assert [m.role for m in chat.messages] == ["user", "assistant"]
+    assert chat.messages[1].content == reply_text("Hello", 150)
+    assert chat.messages[1].status == "complete"
+    assert chat.conversation_id  # created with the first turn
+    # the URL was given to the new conversation without navigating
+    scripts = [e for e in tab.frontend_events() if "replaceState" in str(e.payload)]
+    assert scripts and chat.conversation_id in str(scripts[0].payload)
+
+
+async def test_live_pushes_never_carry_the_history(tab, sim):
+    """With a long history, streaming pushes stay small: only the live substate changes."""
+    await tab.open()
+    for i in range(3):
+        await tab.send(f"warm-up {i} [[sim tokens=400 tps=2000 ttft=0]]")
+        await wait_idle(tab)
+    before = len(tab.pushes())
+    await tab.send("measure [[sim tokens=300 tps=300 ttft=0]]")
+    await wait_idle(tab)
+    pushes = tab.pushes()[before:]
+    streaming = [p for p in pushes if _live_text_in(p)]
+    assert len(streaming) >= 3
+    for push in streaming:
+        assert not _has_history(push), push.delta.keys()
+    # the history list is pushed at the send and at the end only
+    assert len([p for p in pushes if _has_history(p)]) == 2
+
+
+async def test_double_send_creates_one_turn(tab, sim):
+    await tab.open()
+    await tab.send("once [[sim tokens=50 tps=500 ttft=0.2]]")
+    await tab.send("once [[sim tokens=50 tps=500 ttft=0.2]]")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert [m.role for m in chat.messages] == ["user", "assistant"]
+
+
+async def test_blank_and_too_long_messages_are_refused_without_losing_text(tab, app_env):
+    app_env(max_message_chars="20")
+    await tab.open()
+    await tab.send("   \n  ")
+    await tab.send("x" * 21)
+    chat = await tab.chat()
+    assert chat.messages == []
+    assert not (await tab.live()).generating
+    toasts = [e for e in tab.frontend_events() if "limit is 20" in str(e.payload)]
+    assert toasts, "the user is told why"
+    # the composer is cleared only on success: no set_value for the refused text
+    assert not [e for e in tab.frontend_events() if "_set_value" in e.name or "setValue" in e.name]
+
+
+async def test_reload_restores_the_conversation_from_the_db(tab, sim):
+    await tab.open()
+    await tab.send("remember me [[sim tokens=40 tps=1000 ttft=0]]")
+    await wait_idle(tab)
+    cid = (await tab.chat()).conversation_id
+    expected = [(m.role, m.content, m.status) for m in (await tab.chat()).messages]
+
+    # a different tab (fresh token: empty state) opening the URL loads it from the DB
+    from tests.state.harness import Tab
+
+    other = Tab(tab.processor, tab.manager, tab.namespace)
+    await other.open(cid)
+    chat = await other.chat()
+    assert [(m.role, m.content, m.status) for m in chat.messages] == expected
+    assert chat.title.startswith("remember me")
+
+
+async def test_unknown_conversation_redirects_home(tab):
+    await tab.open("0" * 32)
+    chat = await tab.chat()
+    assert chat.conversation_id == "" and chat.messages == []
+    assert any("redirect" in e.name or "_redirect" in e.name for e in tab.frontend_events())
+
+
+def _has_history(push) -> bool:
+    return any(any(k.startswith("messages") for k in sub) for sub in push.delta.values())
+
+
+def _live_text_in(push) -> bool:
+    """A streaming push: it carries non-empty live text."""
+    return any(
+        any(k.startswith("live_text") and v for k, v in sub.items()) for sub in push.delta.values()
+    )
