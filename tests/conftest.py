@@ -10,7 +10,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -122,6 +122,17 @@ async def wait_until(
     """Wait on a condition (polled every 5 ms), never on a fixed sleep."""
     deadline = time.monotonic() + timeout
     while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[object]], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """`wait_until` for async checks (e.g. reading a tab's state)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.005)

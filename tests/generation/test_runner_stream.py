@@ -70,3 +70,20 @@ async def test_thinking_snapshot_precedes_the_first_token(app_env):
     assert statuses[0] == "thinking"
     assert "streaming" in statuses
     assert result.finished.message.status == "complete"
+
+
+async def test_turns_persist_on_postgres(app_env, postgres_url, sim):
+    from ai_chat.store import migrations
+    from tests.conftest import sync_url
+
+    migrations.upgrade(sync_url(postgres_url))
+    app_env(db_url=postgres_url)
+    first = await run_turn(make_job("on postgres [[sim tokens=30 tps=1000 ttft=0]]"))
+    cid = first.started.conversation_id
+    await run_turn(make_job("again [[sim tokens=30 tps=1000 ttft=0]]", cid))
+    rows = await stored_messages(cid)
+    assert [(r.seq, r.role, r.status) for r in rows] == [
+        (0, "user", "complete"), (1, "assistant", "complete"),
+        (2, "user", "complete"), (3, "assistant", "complete"),
+    ]
+    assert rows[1].content == reply_text("on postgres", 30)

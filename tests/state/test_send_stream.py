@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from ai_chat.simulator.script import reply_text
+from tests.conftest import eventually
 from tests.generation.helpers import unique_tag
 
 
 async def wait_idle(tab, timeout: float = 15) -> None:
-    """Until the tab's generation has ended (polls the state, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while (await tab.live()).generating:
-        if time.monotonic() > deadline:
-            raise AssertionError("the generation did not end")
-        await asyncio.sleep(0.01)
+    """Until the tab's generation has ended."""
+
+    async def idle() -> bool:
+        return not (await tab.live()).generating
+
+    await eventually(idle, timeout, "the generation to end")
 
 
 async def test_send_streams_and_appends_the_final_turn(tab, sim):

@@ -1,0 +1,104 @@
+"""Pure units: coalescing, the live buffer, local cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ai_chat.generation.cancellation import LocalCancellation, was_stopped_by_user
+from ai_chat.generation.coalesce import PushCoalescer
+from ai_chat.generation.live import LiveReplies, LiveReply, estimate_tokens
+from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.store.models import MessageStatus
+
+
+def test_coalescer_first_push_immediate_then_spaced():
+    c = PushCoalescer(interval_s=0.05)
+    assert c.wait_s(now=10.0) == 0.0
+    c.pushed(10.0)
+    assert c.wait_s(now=10.01) == pytest.approx(0.04)
+    assert c.wait_s(now=10.06) == 0.0
+
+
+def _reply() -> LiveReply:
+    return LiveReply(generation_id="g", conversation_id="c", message_id="m", model="claude-x")
+
+
+def test_live_reply_state_transitions_and_text():
+    reply = _reply()
+    assert reply.status is MessageStatus.THINKING
+    reply.apply(ReplyStarted(request_id="r", model="claude-x", input_tokens=12))
+    reply.apply(TextDelta("Hel", 0))
+    assert reply.status is MessageStatus.STREAMING and reply.first_token_at is not None
+    reply.apply(TextDelta("lo", 1))
+    assert reply.text == "Hello"
+    reply.apply(TextDelta("!", 2))
+    reply.apply(ReplyFinished(stop_reason="end_turn", output_tokens=3))
+    reply.finish(MessageStatus.COMPLETE)
+    assert reply.text == "Hello!" and reply.output_tokens == 3 and reply.usage_final
+    assert reply.input_tokens == 12
+
+
+def test_live_reply_rejects_gaps():
+    reply = _reply()
+    reply.apply(TextDelta("a", 0))
+    with pytest.raises(RuntimeError):
+        reply.apply(TextDelta("c", 2))
+
+
+def test_cancelled_reply_gets_an_estimate():
+    reply = _reply()
+    reply.apply(TextDelta("x" * 40, 0))
+    reply.finish(MessageStatus.CANCELLED)
+    assert not reply.usage_final and reply.output_tokens == estimate_tokens("x" * 40) == 10
+
+
+async def test_wait_for_change_wakes_on_change_and_times_out():
+    reply = _reply()
+    assert not await reply.wait_for_change(since=reply.version, timeout=0.01)
+    since = reply.version
+    waiter = asyncio.create_task(reply.wait_for_change(since=since, timeout=5))
+    await asyncio.sleep(0)
+    reply.apply(TextDelta("x", 0))
+    assert await asyncio.wait_for(waiter, 1)
+
+
+def test_registry_finds_by_conversation():
+    registry = LiveReplies()
+    registry.add(_reply())
+    assert registry.for_conversation("c").generation_id == "g"
+    registry.remove("g")
+    assert registry.for_conversation("c") is None and len(registry) == 0
+
+
+async def test_local_cancellation_cancels_with_the_stop_reason():
+    cancellation = LocalCancellation()
+    caught: list[bool] = []
+
+    async def work() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError as exc:
+            caught.append(was_stopped_by_user(exc))
+            raise
+
+    task = asyncio.create_task(work())
+    cancellation.register("g1", task)
+    await asyncio.sleep(0)
+    assert cancellation.is_running("g1")
+    assert await cancellation.request_stop("g1")
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert caught == [True]
+    assert not await cancellation.request_stop("g1")  # already done
+    cancellation.unregister("g1")
+
+
+async def test_stop_before_register_cancels_on_register():
+    cancellation = LocalCancellation()
+    assert await cancellation.request_stop("early")
+    task = asyncio.create_task(asyncio.sleep(30))
+    cancellation.register("early", task)
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -1,0 +1,78 @@
+"""Stop, errors and send-after-stop through Reflex's event processor (real background task)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.conftest import eventually
+from tests.generation.helpers import unique_tag
+from tests.state.test_send_stream import wait_idle
+
+
+async def _live_text(tab) -> str:
+    return (await tab.live()).live_text
+
+
+async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
+    await tab.open()
+    tag = unique_tag()
+    await tab.send(f"long [[sim tokens=3000 tps=100 ttft=0 tag={tag}]]")
+    seen = {"text": ""}
+
+    async def streamed() -> bool:
+        seen["text"] = await _live_text(tab)
+        return len(seen["text"]) > 30
+
+    await eventually(streamed, what="streamed text")
+
+    stop_at = time.time()
+    await tab.stop()
+    record = await sim.recorder.wait_for_async(
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+    )
+    assert record.disconnected_at - stop_at < 0.050
+    await wait_idle(tab)
+    chat = await tab.chat()
+    final = chat.messages[-1]
+    assert final.status == "cancelled"
+    assert final.content.startswith(seen["text"]) and len(final.content) >= len(seen["text"])
+    assert final.output_estimated
+
+    # stop again, after the end: nothing happens, nothing breaks
+    await tab.stop()
+    assert (await tab.chat()).messages[-1].status == "cancelled"
+
+
+async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
+    await tab.open()
+    await tab.send("first [[sim tokens=3000 tps=100 ttft=0]]")
+    await eventually(lambda: _live_text(tab), what="streamed text")
+    await tab.stop()
+    await tab.send("second [[sim tokens=10 tps=1000 ttft=0]]")
+
+    async def two_turns_done() -> bool:
+        chat = await tab.chat()
+        return len(chat.messages) == 4 and not (await tab.live()).generating
+
+    await eventually(two_turns_done, timeout=15, what="the queued turn to finish")
+    chat = await tab.chat()
+    assert [(m.role, m.status) for m in chat.messages] == [
+        ("user", "complete"), ("assistant", "cancelled"),
+        ("user", "complete"), ("assistant", "complete"),
+    ]
+    assert chat.messages[2].content.startswith("second")
+
+
+async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
+    await tab.open()
+    await tab.send("boom [[sim error=529 retry_after=9]]")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert chat.messages[-1].status == "failed"
+    assert "overloaded" in chat.messages[-1].error
+    assert any("overloaded" in str(e.payload) for e in tab.frontend_events()), "a toast says why"
+
+    await tab.send("fine [[sim tokens=5 tps=1000 ttft=0]]")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert [m.status for m in chat.messages] == ["complete", "failed", "complete", "complete"]
