@@ -17,7 +17,9 @@ def test_models_match_migration_head(db_url):
 def test_drift_is_detected(sqlite_url):
     """The check above can fail: a model change without a migration shows up."""
     migrations.upgrade(sqlite_url)
-    extra = sa.Table("not_migrated", SQLModel.metadata, sa.Column("id", sa.Integer, primary_key=True))
+    extra = sa.Table(
+        "not_migrated", SQLModel.metadata, sa.Column("id", sa.Integer, primary_key=True)
+    )
     try:
         assert migrations.drift(sqlite_url), "an unmigrated table must be reported"
     finally:
