@@ -14,6 +14,6 @@ config = rx.Config(
     frontend_port=settings.port,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

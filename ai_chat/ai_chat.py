@@ -21,7 +21,6 @@ def _api() -> Starlette | None:
 
 
 app = rx.App(
-    theme=rx.theme(accent_color="violet", radius="medium"),
     stylesheets=["/chat.css"],
     api_transformer=_api(),
 )

@@ -34,7 +34,8 @@ class ChatState(rx.State):
         """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB."""
         from ai_chat.state.live import LiveState
 
-        cid = str(self.router.page.params.get("cid", "") or "")
+        # The route's `[cid]` (raw router data: also works before the app registers the route).
+        cid = str((self.router_data.get("query") or {}).get("cid", "") or "")
         live = await self.get_state(LiveState)
         if not cid:
             if not live.generating:

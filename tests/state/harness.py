@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,6 +29,7 @@ class Push:
     token: str
     delta: dict[str, Any]
     events: list[Any]
+    at: float = dataclasses.field(default_factory=time.time)  # wall clock, like the simulator
 
     @property
     def size(self) -> int:
