@@ -36,6 +36,7 @@ class GenerationJob:
     assistant_message_id: str
     model: str
     max_tokens: int
+    user_message_id: str | None = None  # the id the UI already shows for the user turn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +140,7 @@ class GenerationService:
             previous = await store.list_messages(session, job.owner, conversation_id)
             history = tuple(Turn(m.role, m.content, m.status) for m in previous)
             user_message = await store.add_user_message(
-                session, job.owner, conversation_id, job.user_text
+                session, job.owner, conversation_id, job.user_text, job.user_message_id
             )
         return TurnStarted(conversation_id, user_message, created, history)
 

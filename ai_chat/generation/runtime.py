@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 
 import anthropic
@@ -11,6 +12,16 @@ from ai_chat.generation.cancellation import LocalCancellation
 from ai_chat.generation.live import LiveReplies
 from ai_chat.generation.runner import GenerationService
 from ai_chat.llm.client import make_client
+
+# Identifies this worker process: a generation started by another (e.g. before a restart)
+# cannot be running here.
+PROCESS_ID = uuid.uuid4().hex
+
+
+def is_orphaned(owner_process: str) -> bool:
+    """A tab's generation whose process is gone (single-process deployments only: with
+    Redis, other workers may legitimately own it)."""
+    return bool(owner_process) and owner_process != PROCESS_ID and not get_settings().redis_url
 
 
 @lru_cache(maxsize=1)

@@ -32,11 +32,12 @@ class ChatState(rx.State):
     @rx.event
     async def load_route(self):
         """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB."""
-        from ai_chat.state.live import LiveState
+        from ai_chat.state.live import LiveState, orphan_toast
 
         # The route's `[cid]` (raw router data: also works before the app registers the route).
         cid = str((self.router_data.get("query") or {}).get("cid", "") or "")
         live = await self.get_state(LiveState)
+        orphan = live.recover_orphan()
         if not cid:
             if not live.generating:
                 self._reset_conversation()
@@ -53,6 +54,8 @@ class ChatState(rx.State):
             return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
         self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
         self.messages = [to_view(row) for row in rows]
+        if orphan:
+            return orphan_toast()
 
     @rx.event
     def new_chat(self):
@@ -79,11 +82,18 @@ class ChatState(rx.State):
                 "Shorten it and send again (your text is still in the box)."
             )
         live = await self.get_state(LiveState)
+        live.recover_orphan()
         if live.generating:
             if live.stopping:  # "send right after stop": runs as soon as the stop settles
                 live._queued_text = text
                 return rx.set_value(COMPOSER_ID, "")
-            return None
-        self.messages.append(ChatMessage(id=new_id(), role="user", content=text))
-        live.begin(conversation_id=self.conversation_id, user_text=text)
+            if live.live_conversation_id != self.conversation_id:
+                return rx.toast.info(
+                    "A reply is still streaming in another conversation. "
+                    "Wait for it or stop it there; your text is still in the box."
+                )
+            return None  # a second click while this turn starts: one turn, not two
+        user_message_id = new_id()
+        self.messages.append(ChatMessage(id=user_message_id, role="user", content=text))
+        live.begin(self.conversation_id, text, user_message_id)
         return [rx.set_value(COMPOSER_ID, ""), LiveState.generate]

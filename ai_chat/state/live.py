@@ -17,6 +17,12 @@ from ai_chat.store.models import MessageStatus, new_id
 log = logging.getLogger(__name__)
 
 
+def orphan_toast():
+    return rx.toast.warning(
+        "The server restarted while a reply was streaming; that reply was interrupted."
+    )
+
+
 class LiveState(ChatState):
     generating: bool = False
     stopping: bool = False
@@ -29,11 +35,14 @@ class LiveState(ChatState):
     live_elapsed_s: float = 0.0
     # Backend-only: what the background task needs, never sent to the browser.
     _user_text: str = ""
+    _user_message_id: str = ""
     _queued_text: str = ""
+    _owner_process: str = ""
 
-    def begin(self, conversation_id: str, user_text: str) -> None:
+    def begin(self, conversation_id: str, user_text: str, user_message_id: str) -> None:
         self.generating, self.stopping = True, False
         self.generation_id, self.live_message_id = new_id(), new_id()
+        self._user_message_id, self._owner_process = user_message_id, runtime.PROCESS_ID
         self.live_conversation_id = conversation_id
         self.live_text, self.live_status = "", MessageStatus.THINKING.value
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
@@ -43,7 +52,14 @@ class LiveState(ChatState):
         self.generating = self.stopping = False
         self.generation_id = self.live_message_id = self.live_text = self.live_status = ""
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
-        self._user_text = ""
+        self._user_text = self._user_message_id = self._owner_process = ""
+
+    def recover_orphan(self) -> bool:
+        """Clear a generation whose server process died (its task can't be reached)."""
+        if self.generating and runtime.is_orphaned(self._owner_process):
+            self._end()
+            return True
+        return False
 
     @rx.var
     def shows_live(self) -> bool:
@@ -52,6 +68,8 @@ class LiveState(ChatState):
     @rx.event
     async def stop(self):
         """Stop button / Esc. Cancels the task that holds the Claude stream (closes it now)."""
+        if self.recover_orphan():
+            return orphan_toast()
         if not self.generating or self.stopping:
             return
         self.stopping = True
@@ -67,6 +85,7 @@ class LiveState(ChatState):
                 owner=LOCAL_OWNER,
                 conversation_id=self.live_conversation_id or None,
                 user_text=self._user_text,
+                user_message_id=self._user_message_id or None,
                 generation_id=self.generation_id,
                 assistant_message_id=self.live_message_id,
                 model=settings.model,
@@ -88,7 +107,8 @@ class LiveState(ChatState):
                         chat.conversation_id = update.conversation_id
                         chat.title = update.user_message.content[:60]
                 if update.created_conversation:
-                    yield _replace_url(update.conversation_id)
+                    # The new conversation gets its URL; on_load re-reads it from the DB.
+                    yield rx.redirect(f"/c/{update.conversation_id}", replace=True)
             elif isinstance(update, TurnFinished):
                 async with self:
                     chat = await self.get_state(ChatState)
@@ -103,8 +123,3 @@ class LiveState(ChatState):
                     yield rx.toast.error(update.message.error or "The reply failed.")
                 if queued:
                     yield ChatState.send({"message": queued})
-
-
-def _replace_url(conversation_id: str):
-    """Give a new conversation its URL without a navigation (the stream keeps going)."""
-    return rx.call_script(f"window.history.replaceState(null, '', '/c/{conversation_id}')")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ai_chat.store.models import Conversation, Message, MessageStatus, Role, utcnow
+from ai_chat.store.models import Conversation, Message, MessageStatus, Role, new_id, utcnow
 
 
 class ConversationNotFound(LookupError):
@@ -61,11 +61,16 @@ async def _next_seq(session: AsyncSession, conversation_id: str) -> int:
 
 
 async def add_user_message(
-    session: AsyncSession, owner: str, conversation_id: str, content: str
+    session: AsyncSession,
+    owner: str,
+    conversation_id: str,
+    content: str,
+    message_id: str | None = None,
 ) -> Message:
     """Write the user's turn (before Claude is called) and touch the conversation."""
     conversation = await require_conversation(session, owner, conversation_id)
     message = Message(
+        id=message_id or new_id(),
         conversation_id=conversation_id,
         seq=await _next_seq(session, conversation_id),
         role=Role.USER.value,

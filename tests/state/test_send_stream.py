@@ -29,9 +29,15 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     assert chat.messages[1].content == reply_text("Hello", 150)
     assert chat.messages[1].status == "complete"
     assert chat.conversation_id  # created with the first turn
-    # the URL was given to the new conversation without navigating
-    scripts = [e for e in tab.frontend_events() if "replaceState" in str(e.payload)]
-    assert scripts and chat.conversation_id in str(scripts[0].payload)
+    # the new conversation got its URL (replacing `/` in the history)
+    redirects = [e for e in tab.frontend_events() if e.name.endswith("_redirect")]
+    assert redirects and redirects[0].payload["path"] == f"/c/{chat.conversation_id}"
+    assert redirects[0].payload["replace"] is True
+    # the user turn keeps the id it was shown with (stable keys across reloads)
+    from tests.generation.helpers import stored_messages
+
+    rows = await stored_messages(chat.conversation_id, owner="local")
+    assert [r.id for r in rows] == [m.id for m in chat.messages]
 
 
 async def test_live_pushes_never_carry_the_history(tab, sim):

@@ -76,3 +76,20 @@ async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
     await wait_idle(tab)
     chat = await tab.chat()
     assert [m.status for m in chat.messages] == ["complete", "failed", "complete", "complete"]
+
+
+async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
+    """After a restart a tab's saved state may say 'generating' with no task behind it."""
+    from reflex.istate.manager.token import BaseStateToken
+    from reflex.state import State
+
+    from ai_chat.state.live import LiveState
+
+    await tab.open()
+    async with tab.manager.modify_state(BaseStateToken(ident=tab.token, cls=State)) as root:
+        live = await root.get_state(LiveState)
+        live.begin("", "lost", "m1")
+        live._owner_process = "a-process-that-died"
+    await tab.open()
+    assert not (await tab.live()).generating
+    assert any("interrupted" in str(e.payload) for e in tab.frontend_events())
