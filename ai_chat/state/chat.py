@@ -41,7 +41,7 @@ class ChatState(rx.State):
         if not cid:
             if not live.generating:
                 self._reset_conversation()
-            return
+            return orphan_toast() if orphan else None
         try:
             async with session_scope() as session:
                 conversation = await store.get_conversation(session, LOCAL_OWNER, cid)
