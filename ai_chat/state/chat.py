@@ -39,7 +39,8 @@ class ChatState(rx.State):
         live = await self.get_state(LiveState)
         orphan = live.recover_orphan()
         if not cid:
-            if not live.generating:
+            # Keep the screen only while its first turn is creating the conversation.
+            if not (live.generating and not live.live_conversation_id):
                 self._reset_conversation()
             return orphan_toast() if orphan else None
         try:

@@ -4,10 +4,28 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.conftest import REDIS_URL, service_missing
 from tests.state.harness import Tab, event_processor
 
 
-@pytest.fixture
-async def tab(app_env) -> AsyncIterator[Tab]:
-    async with event_processor() as (processor, manager, namespace):
-        yield Tab(processor, manager, namespace)
+async def _redis_manager():
+    import redis.asyncio as aioredis
+    from reflex.istate.manager.redis import StateManagerRedis
+
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:  # noqa: BLE001
+        await client.aclose()
+        service_missing(f"Redis at {REDIS_URL}", exc)
+    return StateManagerRedis(redis=client)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def tab(request, app_env) -> AsyncIterator[Tab]:
+    """A tab on Reflex's memory state manager and on the Redis one (multi-worker mode)."""
+    manager = await _redis_manager() if request.param == "redis" else None
+    async with event_processor(manager) as (processor, state_manager, namespace):
+        yield Tab(processor, state_manager, namespace)
+    if manager is not None:
+        await manager.close()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from unittest import mock
 
+from reflex.istate.manager import StateManager
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.manager.token import BaseStateToken
 from reflex.state import State, StateUpdate
@@ -51,7 +52,7 @@ class Tab:
     """One browser tab (a client token) talking to the processor."""
 
     processor: BaseStateEventProcessor
-    manager: StateManagerMemory
+    manager: StateManager
     namespace: RecordingNamespace
     token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     path: str = "/"
@@ -103,9 +104,10 @@ class Tab:
 
 
 @contextlib.asynccontextmanager
-async def event_processor() -> AsyncIterator[tuple[BaseStateEventProcessor, StateManagerMemory,
-                                                  RecordingNamespace]]:
-    manager = StateManagerMemory()
+async def event_processor(
+    manager: StateManager | None = None,
+) -> AsyncIterator[tuple[BaseStateEventProcessor, StateManager, RecordingNamespace]]:
+    manager = manager or StateManagerMemory()
     namespace = RecordingNamespace()
     processor = BaseStateEventProcessor(graceful_shutdown_timeout=5).configure(
         state_manager=manager, event_namespace=namespace  # type: ignore[arg-type]
