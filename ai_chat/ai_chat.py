@@ -22,6 +22,8 @@ def _api() -> Starlette | None:
 
 app = rx.App(
     stylesheets=["/chat.css"],
+    # Top of the page: at the bottom, toasts cover the Send/Stop button.
+    toaster=rx.toast.provider(position="top-center", close_button=True, rich_colors=True),
     api_transformer=_api(),
 )
 app.add_page(chat_page, route="/", title="ai_chat", on_load=ChatState.load_route)

@@ -11,11 +11,29 @@ from ai_chat.state.live import LiveState
 # Connected = the page hydrated over the live socket and no connection error since.
 connected = rx.State.is_hydrated & ~has_connection_errors
 
-# Esc stops a streaming reply wherever the focus is (no server round trip per key).
-ESCAPE_TO_STOP = """
-document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
-});
+# Browser-side behaviour that needs no server round trip:
+# - Esc stops a streaming reply wherever the focus is;
+# - the message list follows new content while the reader is at (or near) the bottom.
+PAGE_SCRIPT = """
+if (!window.__aiChatWired) {
+  window.__aiChatWired = true;
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
+  });
+  let stick = true;
+  const wire = () => {
+    const log = document.getElementById('messages');
+    if (!log || log.__followed) return;
+    log.__followed = true;
+    log.addEventListener('scroll', () => {
+      stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    });
+    new MutationObserver(() => { if (stick) log.scrollTop = log.scrollHeight; })
+      .observe(log, {childList: true, subtree: true, characterData: true});
+  };
+  new MutationObserver(wire).observe(document.body, {childList: true, subtree: true});
+  wire();
+}
 """
 
 

@@ -63,7 +63,11 @@ def message_bubble(message: ChatMessage) -> rx.Component:
                         role="alert",
                     ),
                 ),
-                rx.hstack(_status_badge(message.status), _usage(message), align="center"),
+                rx.hstack(
+                    _status_badge(message.status),
+                    rx.cond(message.output_tokens > 0, _usage(message)),
+                    align="center",
+                ),
                 spacing="1",
                 width="100%",
             ),

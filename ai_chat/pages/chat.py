@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ai_chat.components.composer import ESCAPE_TO_STOP, composer
+from ai_chat.components.composer import PAGE_SCRIPT, composer
 from ai_chat.components.header import header
 from ai_chat.components.message import live_bubble, message_bubble
 from ai_chat.state.chat import ChatState
@@ -38,6 +38,6 @@ def chat_page() -> rx.Component:
             aria_label="Conversation",
         ),
         rx.box(composer(), class_name="composer-bar"),
-        rx.script(ESCAPE_TO_STOP),
+        rx.script(PAGE_SCRIPT),
         class_name="chat-page",
     )
