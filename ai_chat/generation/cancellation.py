@@ -2,8 +2,8 @@
 
 `LocalCancellation` cancels the asyncio task that consumes the Claude stream, so the
 HTTP response closes at once, even while Claude is silent (a per-chunk flag would
-wait for the next chunk). A Redis implementation publishes the stop to the worker
-that owns the task (for multi-worker deployments); it plugs in behind the same protocol.
+wait for the next chunk). `RedisCancellation` (redis_cancellation.py) publishes a
+stop to the worker that owns the task, for multi-worker deployments.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ STOP_MESSAGE = "stopped by user"
 
 
 class Cancellation(Protocol):
-    def register(self, generation_id: str, task: asyncio.Task) -> None: ...
+    async def register(self, generation_id: str, task: asyncio.Task) -> None: ...
 
     def unregister(self, generation_id: str) -> None: ...
 
@@ -33,7 +33,10 @@ class LocalCancellation:
         # Stops that arrived before the task existed (e.g. while the user turn was saved).
         self._early_stops: deque[str] = deque(maxlen=1024)
 
-    def register(self, generation_id: str, task: asyncio.Task) -> None:
+    async def register(self, generation_id: str, task: asyncio.Task) -> None:
+        self.register_now(generation_id, task)
+
+    def register_now(self, generation_id: str, task: asyncio.Task) -> None:
         self._tasks[generation_id] = task
         if generation_id in self._early_stops:
             self._early_stops.remove(generation_id)

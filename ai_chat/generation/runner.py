@@ -108,7 +108,7 @@ class GenerationService:
         request = ReplyRequest(model=job.model, messages=messages, max_tokens=job.max_tokens)
         self.live.add(reply)
         producer = asyncio.create_task(self._consume(reply, request))
-        self.cancellation.register(job.generation_id, producer)
+        await self.cancellation.register(job.generation_id, producer)
         try:
             async for snapshot in self._coalesced(reply, producer):
                 yield snapshot

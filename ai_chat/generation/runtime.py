@@ -8,7 +8,7 @@ from functools import lru_cache
 import anthropic
 
 from ai_chat.config import get_settings
-from ai_chat.generation.cancellation import LocalCancellation
+from ai_chat.generation.cancellation import Cancellation, LocalCancellation
 from ai_chat.generation.live import LiveReplies
 from ai_chat.generation.runner import GenerationService
 from ai_chat.llm.client import make_client
@@ -29,12 +29,22 @@ def _client() -> anthropic.AsyncAnthropic:
     return make_client(get_settings())
 
 
+def _cancellation() -> Cancellation:
+    """Local by default; through Redis when workers share Reflex's Redis state."""
+    redis_url = get_settings().redis_url
+    if redis_url:
+        from ai_chat.generation.redis_cancellation import RedisCancellation
+
+        return RedisCancellation(redis_url)
+    return LocalCancellation()
+
+
 @lru_cache(maxsize=1)
 def get_service() -> GenerationService:
     return GenerationService(
         settings=get_settings(),
         client_factory=_client,
-        cancellation=LocalCancellation(),
+        cancellation=_cancellation(),
         live=LiveReplies(),
     )
 

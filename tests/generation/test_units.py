@@ -84,7 +84,7 @@ async def test_local_cancellation_cancels_with_the_stop_reason():
             raise
 
     task = asyncio.create_task(work())
-    cancellation.register("g1", task)
+    await cancellation.register("g1", task)
     await asyncio.sleep(0)
     assert cancellation.is_running("g1")
     assert await cancellation.request_stop("g1")
@@ -99,6 +99,6 @@ async def test_stop_before_register_cancels_on_register():
     cancellation = LocalCancellation()
     assert await cancellation.request_stop("early")
     task = asyncio.create_task(asyncio.sleep(30))
-    cancellation.register("early", task)
+    await cancellation.register("early", task)
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -1,0 +1,79 @@
+"""Cross-worker stop: a Stop handled by another worker still closes the upstream request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ai_chat.config import get_settings
+from ai_chat.generation import runtime
+from ai_chat.generation.live import LiveReplies, LiveSnapshot
+from ai_chat.generation.redis_cancellation import RedisCancellation
+from ai_chat.generation.runner import GenerationService
+from tests.conftest import REDIS_URL, service_missing, wait_until
+from tests.generation.helpers import make_job, unique_tag
+
+
+@pytest.fixture
+async def two_workers(app_env):
+    import redis.asyncio as aioredis
+
+    probe = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await probe.ping()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"Redis at {REDIS_URL}", exc)
+    finally:
+        await probe.aclose()
+    workers = []
+    for _ in range(2):
+        cancellation = RedisCancellation(REDIS_URL)
+        workers.append(GenerationService(
+            settings=get_settings(),
+            client_factory=runtime._client,
+            cancellation=cancellation,
+            live=LiveReplies(),
+        ))
+    yield workers
+    for worker in workers:
+        await worker.cancellation.close()
+
+
+async def _consume(service, job, updates):
+    async for update in service.run(job):
+        updates.append(update)
+
+
+@pytest.mark.parametrize("silent", [False, True], ids=["mid-stream", "silent-first-token"])
+async def test_stop_on_another_worker_closes_the_stream(two_workers, sim, silent):
+    owner, other = two_workers
+    tag = unique_tag()
+    directive = "ttft=20 ping=0" if silent else "ttft=0 tps=100"
+    job = make_job(f"cross [[sim tokens=3000 {directive} tag={tag}]]")
+    updates: list = []
+    task = asyncio.create_task(_consume(owner, job, updates))
+    await sim.recorder.wait_for_async(lambda r: r.tag == tag, timeout=5)
+    if not silent:
+        await wait_until(lambda: any(isinstance(u, LiveSnapshot) and u.text for u in updates))
+    await wait_until(lambda: owner.cancellation.is_running(job.generation_id))
+
+    stop_at = time.time()
+    assert not other.cancellation.is_running(job.generation_id)
+    assert await other.cancellation.request_stop(job.generation_id)
+    record = await sim.recorder.wait_for_async(
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+    )
+    await asyncio.wait_for(task, 10)
+    assert record.disconnected_at - stop_at < 0.050
+    assert updates[-1].message.status == "cancelled"
+
+
+async def test_stop_published_before_the_task_starts_is_not_lost(two_workers, sim):
+    owner, other = two_workers
+    job = make_job("early [[sim tokens=500 tps=50 ttft=0]]")
+    await other.cancellation.request_stop(job.generation_id)
+    updates: list = []
+    await asyncio.wait_for(_consume(owner, job, updates), 10)
+    assert updates[-1].message.status == "cancelled"
