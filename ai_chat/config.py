@@ -86,7 +86,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         model=env.get("AI_CHAT_MODEL", "claude-sonnet-5-5").strip(),
         max_output_tokens=_int(env, "AI_CHAT_MAX_OUTPUT_TOKENS", 4096),
         db_url=env.get("AI_CHAT_DB_URL", "").strip() or "sqlite:///ai_chat.db",
-        redis_url=env.get("AI_CHAT_REDIS_URL", "").strip(),
+        # Reflex's own REFLEX_REDIS_URL counts too: the stop channel must follow the state.
+        redis_url=(env.get("AI_CHAT_REDIS_URL", "") or env.get("REFLEX_REDIS_URL", "")).strip(),
         port=_int(env, "AI_CHAT_PORT", 8000),
         push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
         reply_deadline_s=_float(env, "AI_CHAT_REPLY_DEADLINE_S", 600),
