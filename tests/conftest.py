@@ -10,7 +10,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -107,9 +107,12 @@ def app_env(
     runtime.reset()
 
 
-@pytest.fixture(autouse=True)
-async def _dispose_engines() -> None:
-    """Async engines are bound to the test's event loop: drop them after each test."""
+async def dispose_engines_after() -> AsyncIterator[None]:
+    """Async engines are bound to the test's event loop: drop them after each test.
+
+    Used as an autouse fixture by the async test packages (not by tests/browser, whose
+    Playwright sync API can't share a thread with an asyncio loop).
+    """
     yield
     from ai_chat.store.db import dispose_engines
 

@@ -54,7 +54,9 @@ class ChatState(rx.State):
             self._reset_conversation()
             return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
         self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
-        self.messages = [to_view(row) for row in rows]
+        # The reply still streaming here is shown live; the DB may already hold it.
+        in_flight = live.live_message_id if live.generating else ""
+        self.messages = [to_view(row) for row in rows if row.id != in_flight]
         if orphan:
             return orphan_toast()
 

@@ -112,7 +112,9 @@ class LiveState(ChatState):
             elif isinstance(update, TurnFinished):
                 async with self:
                     chat = await self.get_state(ChatState)
-                    if chat.conversation_id == self.live_conversation_id:
+                    # on_load may have re-read it from the DB already (ids are stable)
+                    seen = any(m.id == update.message.id for m in chat.messages)
+                    if chat.conversation_id == self.live_conversation_id and not seen:
                         chat.messages.append(to_view(update.message))
                     queued = self._queued_text
                     self._queued_text = ""

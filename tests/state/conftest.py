@@ -4,8 +4,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import REDIS_URL, service_missing
+from tests.conftest import REDIS_URL, dispose_engines_after, service_missing
 from tests.state.harness import Tab, event_processor
+
+_dispose_engines = pytest.fixture(autouse=True)(dispose_engines_after)
 
 
 async def _redis_manager():
