@@ -139,3 +139,9 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which the asyncio tests can't share."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

@@ -31,11 +31,14 @@ class RedisCancellation:
         self._subscribed = asyncio.Event()
 
     async def register(self, generation_id: str, task: asyncio.Task) -> None:
-        await self._ensure_listening()
-        self._local.register_now(generation_id, task)
-        # A stop published before we listened for it left this key behind.
-        if await self._redis.exists(KEY_PREFIX + generation_id):
-            task.cancel(STOP_MESSAGE)
+        self._local.register_now(generation_id, task)  # a local Stop works whatever Redis does
+        try:
+            await self._ensure_listening()
+            # A stop published before we listened for it left this key behind.
+            if await self._redis.exists(KEY_PREFIX + generation_id):
+                task.cancel(STOP_MESSAGE)
+        except Exception:  # Redis down: the reply goes on; only cross-worker Stop is lost
+            log.exception("cross-worker stop unavailable for %s", generation_id)
 
     def unregister(self, generation_id: str) -> None:
         self._local.unregister(generation_id)

@@ -46,6 +46,7 @@ class TurnStarted:
     conversation_id: str
     user_message: Message
     created_conversation: bool
+    title: str = ""
     history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
 
 
@@ -54,7 +55,9 @@ class TurnFinished:
     """The assistant turn has ended and (unless `save_error`) is stored."""
 
     message: Message
-    save_error: str | None = None
+    save_error: str | None = None  # shown to the user when the turn could not be stored
+    user_turn_saved: bool = True  # False: nothing reached the DB or Claude
+    user_text: str = ""
 
 
 Update = TurnStarted | LiveSnapshot | TurnFinished
@@ -99,7 +102,9 @@ class GenerationService:
                     "nothing was sent to Claude. Try again.",
                 ),
             )
-            yield TurnFinished(self._assistant_row(reply, seq=-1), save_error=str(exc))
+            yield TurnFinished(
+                self._assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
+            )
             return
         yield started
         reply.conversation_id = started.conversation_id
@@ -133,16 +138,19 @@ class GenerationService:
         async with session_scope(self._db_url) as session:
             created = job.conversation_id is None
             if created:
-                conversation_id = (await store.create_conversation(session, job.owner)).id
+                conversation = await store.create_conversation(session, job.owner)
             else:
-                conversation_id = job.conversation_id or ""
+                conversation = await store.require_conversation(
+                    session, job.owner, job.conversation_id or ""
+                )
+            conversation_id = conversation.id
             # Snapshot the history BEFORE adding the new turn: it reaches Claude once.
             previous = await store.list_messages(session, job.owner, conversation_id)
             history = tuple(Turn(m.role, m.content, m.status) for m in previous)
             user_message = await store.add_user_message(
                 session, job.owner, conversation_id, job.user_text, job.user_message_id
             )
-        return TurnStarted(conversation_id, user_message, created, history)
+        return TurnStarted(conversation_id, user_message, created, conversation.title, history)
 
     async def _consume(self, reply: LiveReply, request: ReplyRequest) -> None:
         """The only code that touches the HTTP stream; cancelling it closes the connection."""
@@ -220,5 +228,9 @@ class GenerationService:
                 await store.save_assistant_message(session, job.owner, message)
         except Exception as exc:
             log.exception("storing the assistant turn failed")
-            return TurnFinished(message, save_error=f"The reply could not be saved: {exc}")
+            return TurnFinished(
+                message,
+                save_error=f"The reply could not be saved ({type(exc).__name__}): it is shown "
+                "here but will be missing after a reload.",
+            )
         return TurnFinished(message)

@@ -10,7 +10,7 @@ from ai_chat.config import get_settings
 from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
 from ai_chat.generation.runner import GenerationJob, TurnFinished, TurnStarted
-from ai_chat.state.chat import LOCAL_OWNER, ChatState
+from ai_chat.state.chat import COMPOSER_ID, LOCAL_OWNER, ChatState
 from ai_chat.state.views import to_view
 from ai_chat.store.models import MessageStatus, new_id
 
@@ -92,36 +92,60 @@ class LiveState(ChatState):
                 max_tokens=settings.max_output_tokens,
             )
         # Everything slow (DB, Claude) happens outside `async with self`.
-        async for update in runtime.get_service().run(job):
-            if isinstance(update, LiveSnapshot):
-                async with self:
-                    self.live_text = update.text
-                    self.live_status = update.status
-                    self.live_output_tokens = update.output_tokens
-                    self.live_elapsed_s = update.elapsed_s
-            elif isinstance(update, TurnStarted):
-                async with self:
-                    self.live_conversation_id = update.conversation_id
-                    chat = await self.get_state(ChatState)
-                    if update.created_conversation and not chat.conversation_id:
-                        chat.conversation_id = update.conversation_id
-                        chat.title = update.user_message.content[:60]
-                if update.created_conversation:
-                    # The new conversation gets its URL; on_load re-reads it from the DB.
-                    yield rx.redirect(f"/c/{update.conversation_id}", replace=True)
-            elif isinstance(update, TurnFinished):
-                async with self:
-                    chat = await self.get_state(ChatState)
-                    # on_load may have re-read it from the DB already (ids are stable)
-                    seen = any(m.id == update.message.id for m in chat.messages)
-                    if chat.conversation_id == self.live_conversation_id and not seen:
-                        chat.messages.append(to_view(update.message))
-                    queued = self._queued_text
-                    self._queued_text = ""
-                    self._end()
-                if update.save_error:
-                    yield rx.toast.error(update.save_error)
-                elif update.message.status == MessageStatus.FAILED.value:
-                    yield rx.toast.error(update.message.error or "The reply failed.")
-                if queued:
-                    yield ChatState.send({"message": queued})
+        try:
+            async for update in runtime.get_service().run(job):
+                if isinstance(update, LiveSnapshot):
+                    async with self:
+                        self._show(update)
+                elif isinstance(update, TurnStarted):
+                    async with self:
+                        await self._started(update)
+                    if update.created_conversation:
+                        # The new conversation gets its URL; on_load re-reads it from the DB.
+                        yield rx.redirect(f"/c/{update.conversation_id}", replace=True)
+                elif isinstance(update, TurnFinished):
+                    async with self:
+                        queued = await self._finished(update)
+                    for event in _finish_events(update, queued):
+                        yield event
+        except Exception:  # a bug must not leave the tab stuck in "generating"
+            log.exception("generation %s crashed", job.generation_id)
+            async with self:
+                self._end()
+            yield rx.toast.error("Something went wrong while replying. Please try again.")
+
+    def _show(self, snapshot: LiveSnapshot) -> None:
+        self.live_text = snapshot.text
+        self.live_status = snapshot.status
+        self.live_output_tokens = snapshot.output_tokens
+        self.live_elapsed_s = snapshot.elapsed_s
+
+    async def _started(self, update: TurnStarted) -> None:
+        self.live_conversation_id = update.conversation_id
+        chat = await self.get_state(ChatState)
+        if update.created_conversation and not chat.conversation_id:
+            chat.conversation_id, chat.title = update.conversation_id, update.title
+
+    async def _finished(self, update: TurnFinished) -> str:
+        """Move the ended reply into the history; returns a message queued meanwhile."""
+        chat = await self.get_state(ChatState)
+        # on_load may have re-read it from the DB already (ids are stable)
+        seen = any(m.id == update.message.id for m in chat.messages)
+        if chat.conversation_id == self.live_conversation_id and not seen:
+            chat.messages.append(to_view(update.message))
+        queued, self._queued_text = self._queued_text, ""
+        self._end()
+        return queued
+
+
+def _finish_events(update: TurnFinished, queued: str) -> list:
+    events: list = []
+    if not update.user_turn_saved:  # nothing was stored: give the text back
+        events.append(rx.set_value(COMPOSER_ID, update.user_text))
+    if update.save_error:
+        events.append(rx.toast.error(update.save_error))
+    elif update.message.status == MessageStatus.FAILED.value:
+        events.append(rx.toast.error(update.message.error or "The reply failed."))
+    if queued:
+        events.append(ChatState.send({COMPOSER_ID: queued}))
+    return events

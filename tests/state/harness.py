@@ -110,7 +110,8 @@ async def event_processor(
     manager = manager or StateManagerMemory()
     namespace = RecordingNamespace()
     processor = BaseStateEventProcessor(graceful_shutdown_timeout=5).configure(
-        state_manager=manager, event_namespace=namespace  # type: ignore[arg-type]
+        state_manager=manager,
+        event_namespace=namespace,  # type: ignore[arg-type]
     )
     # The first event of a tab would re-run the page's on_load through the app registry;
     # tests call `Tab.open` (the on_load handler) explicitly instead.

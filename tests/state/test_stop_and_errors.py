@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ai_chat.state.chat import ChatState
 from tests.conftest import eventually
 from tests.generation.helpers import unique_tag
 from tests.state.test_send_stream import wait_idle
@@ -57,8 +58,10 @@ async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
     await eventually(two_turns_done, timeout=15, what="the queued turn to finish")
     chat = await tab.chat()
     assert [(m.role, m.status) for m in chat.messages] == [
-        ("user", "complete"), ("assistant", "cancelled"),
-        ("user", "complete"), ("assistant", "complete"),
+        ("user", "complete"),
+        ("assistant", "cancelled"),
+        ("user", "complete"),
+        ("assistant", "complete"),
     ]
     assert chat.messages[2].content.startswith("second")
 
@@ -93,3 +96,27 @@ async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
     await tab.open()
     assert not (await tab.live()).generating
     assert any("interrupted" in str(e.payload) for e in tab.frontend_events())
+
+
+async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
+    app_env(db_url=f"sqlite:///{tmp_path}/missing-dir/none.db")
+    await tab.open()
+    await tab.send("keep my words [[sim tokens=5]]")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert chat.messages[-1].status == "failed"
+    assert "could not be saved" in chat.messages[-1].error
+    restored = [e for e in tab.frontend_events() if "keep my words" in str(e.payload)]
+    assert restored, "the unsent text goes back into the message box"
+
+
+async def test_sending_elsewhere_while_a_reply_streams_is_explained(tab, sim):
+    await tab.open()
+    await tab.send("long one [[sim tokens=3000 tps=50 ttft=0]]")
+    await eventually(lambda: _live_text(tab), what="streamed text")
+    await tab.fire(ChatState, "new_chat")
+    await tab.send("another topic")
+    assert any("still streaming" in str(e.payload) for e in tab.frontend_events())
+    assert (await tab.chat()).messages == []
+    await tab.stop()
+    await wait_idle(tab)
