@@ -62,10 +62,11 @@ chromium:
 	@$(CHROMIUM) --version
 
 test: install-dev bun chromium
+	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
 	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(VENV)/bin/ruff check ai_chat tests rxconfig.py
+	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
 
 clean:
 	rm -rf .web .states .tools/bun-path

@@ -30,12 +30,14 @@ from tests.state.harness import Tab, event_processor
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _summary(name: str, ms: list[float]) -> str:
-    return (f"{name:<34} n={len(ms):<3} p50={statistics.median(ms):7.2f} ms  "
-            f"p99={_pct(ms, 0.99):7.2f} ms  max={max(ms):7.2f} ms")
+    return (
+        f"{name:<34} n={len(ms):<3} p50={statistics.median(ms):7.2f} ms  "
+        f"p99={_pct(ms, 0.99):7.2f} ms  max={max(ms):7.2f} ms"
+    )
 
 
 async def _until(check, timeout: float = 20.0) -> None:
@@ -57,7 +59,8 @@ async def _first_token(tab: Tab, sim: SimulatorServer) -> float:
     await _until(done)
     (record,) = sim.recorder.find(tag)
     first_push = next(
-        p for p in tab.pushes()[before:]
+        p
+        for p in tab.pushes()[before:]
         if any(k.startswith("live_text") and v for sub in p.delta.values() for k, v in sub.items())
     )
     return (first_push.at - record.first_token_at) * 1000
@@ -69,8 +72,10 @@ async def _stop(tab: Tab, sim: SimulatorServer, silent: bool) -> float:
     await tab.send(f"bench [[sim tokens=3000 {directive} tag={tag}]]")
     await asyncio.to_thread(sim.recorder.wait_for, lambda r: r.tag == tag, 10)
     if not silent:
+
         async def streaming() -> bool:
             return bool((await tab.live()).live_text)
+
         await _until(streaming)
     stop_at = time.time()
     await tab.stop()
@@ -89,8 +94,14 @@ async def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, SimulatorServer() as sim:
         db = f"sqlite:///{tmp}/bench.db"
         migrations.upgrade(db)
-        os.environ.update({"ANTHROPIC_API_KEY": "sk-bench", "ANTHROPIC_BASE_URL": sim.base_url,
-                           "AI_CHAT_DB_URL": db, "AI_CHAT_MAX_RETRIES": "0"})
+        os.environ.update(
+            {
+                "ANTHROPIC_API_KEY": "sk-bench",
+                "ANTHROPIC_BASE_URL": sim.base_url,
+                "AI_CHAT_DB_URL": db,
+                "AI_CHAT_MAX_RETRIES": "0",
+            }
+        )
         runtime.reset()
         results: dict[str, list[float]] = {"first": [], "stop_stream": [], "stop_silent": []}
         async with event_processor() as (processor, manager, namespace):

@@ -11,8 +11,10 @@ from ai_chat.simulator.script import reply_text
 from tests.conftest import wait_until
 from tests.generation.helpers import make_job, start_turn, stored_messages, unique_tag
 
-# The bound; typical measured values are ~1 ms on loopback.
-STOP_BOUND_S = 0.050
+# Behaviour, not a timing target: the upstream request closes at the stop, not at the next
+# chunk (the silent case waits 20 s for one). The 50 ms target is measured, with percentiles,
+# by benchmarks/core_latency.py (~2 ms); a loose bound keeps a loaded CI machine green.
+STOP_BOUND_S = 1.0
 
 
 async def _stop_and_measure(sim, job, tag) -> tuple[float, object]:
@@ -100,6 +102,8 @@ async def test_next_turn_after_a_stop_works(app_env, sim):
     assert second.finished.message.status == "complete"
     rows = await stored_messages(cid)
     assert [(r.role, r.status) for r in rows] == [
-        ("user", "complete"), ("assistant", "cancelled"),
-        ("user", "complete"), ("assistant", "complete"),
+        ("user", "complete"),
+        ("assistant", "cancelled"),
+        ("user", "complete"),
+        ("assistant", "complete"),
     ]

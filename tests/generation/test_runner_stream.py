@@ -83,7 +83,9 @@ async def test_turns_persist_on_postgres(app_env, postgres_url, sim):
     await run_turn(make_job("again [[sim tokens=30 tps=1000 ttft=0]]", cid))
     rows = await stored_messages(cid)
     assert [(r.seq, r.role, r.status) for r in rows] == [
-        (0, "user", "complete"), (1, "assistant", "complete"),
-        (2, "user", "complete"), (3, "assistant", "complete"),
+        (0, "user", "complete"),
+        (1, "assistant", "complete"),
+        (2, "user", "complete"),
+        (3, "assistant", "complete"),
     ]
     assert rows[1].content == reply_text("on postgres", 30)

@@ -70,12 +70,14 @@ def test_retry_after_parsing_prefers_milliseconds():
 
 def test_retry_policy_caps_waits_and_attempts():
     policy = RetryPolicy(max_retries=2, max_wait_s=5)
-    rate = classify(status_error(429, "rate_limit_error", {"retry-after": "3"}), model="m",
-                    stall_timeout_s=1)
+    rate = classify(
+        status_error(429, "rate_limit_error", {"retry-after": "3"}), model="m", stall_timeout_s=1
+    )
     assert policy.delay(1, rate) == 3.0
     assert policy.delay(3, rate) is None  # out of retries
-    long_wait = classify(status_error(429, "rate_limit_error", {"retry-after": "3600"}),
-                         model="m", stall_timeout_s=1)
+    long_wait = classify(
+        status_error(429, "rate_limit_error", {"retry-after": "3600"}), model="m", stall_timeout_s=1
+    )
     assert policy.delay(1, long_wait) is None  # never sleep an hour
     auth = classify(status_error(401, "authentication_error"), model="m", stall_timeout_s=1)
     assert policy.delay(1, auth) is None

@@ -25,8 +25,12 @@ def test_cancelled_partial_reply_is_kept_as_context():
 
 
 def test_oldest_turns_are_trimmed_and_list_starts_with_user():
-    history = [Turn("user", "a" * 50), Turn("assistant", "b" * 50), Turn("user", "c" * 10),
-               Turn("assistant", "d" * 10)]
+    history = [
+        Turn("user", "a" * 50),
+        Turn("assistant", "b" * 50),
+        Turn("user", "c" * 10),
+        Turn("assistant", "d" * 10),
+    ]
     messages = build_messages(history, "e" * 10, max_chars=40)
     assert messages[0]["role"] == "user"
     assert messages[-1] == {"role": "user", "content": "e" * 10}

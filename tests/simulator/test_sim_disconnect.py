@@ -11,7 +11,8 @@ import pytest
 from ai_chat.simulator import SimulatorServer
 
 MODEL = "claude-sim-test"
-MAX_LATENCY_S = 0.05
+# Noticed at the disconnect, not at the end of a 5 s silence; precise figures are benchmarks'.
+MAX_LATENCY_S = 1.0
 
 
 async def _consume(client: anthropic.AsyncAnthropic, content: str, opened: asyncio.Event) -> None:

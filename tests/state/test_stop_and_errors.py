@@ -7,6 +7,7 @@ import time
 from ai_chat.state.chat import ChatState
 from tests.conftest import eventually
 from tests.generation.helpers import unique_tag
+from tests.generation.test_runner_stop import STOP_BOUND_S
 from tests.state.test_send_stream import wait_idle
 
 
@@ -31,7 +32,7 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     record = await sim.recorder.wait_for_async(
         lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
     )
-    assert record.disconnected_at - stop_at < 0.050
+    assert record.disconnected_at - stop_at < STOP_BOUND_S
     await wait_idle(tab)
     chat = await tab.chat()
     final = chat.messages[-1]

@@ -20,16 +20,29 @@ async def test_turns_are_stored_in_order_with_all_fields(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
         user = await store.add_user_message(s, "alice", conv.id, "What is 2+2?")
-        await store.save_assistant_message(s, "alice", Message(
-            conversation_id=conv.id, seq=user.seq + 1, role="assistant", content="4",
-            status=MessageStatus.COMPLETE.value, model="claude-x", stop_reason="end_turn",
-            input_tokens=10, output_tokens=1, request_id="req_1",
-        ))
+        await store.save_assistant_message(
+            s,
+            "alice",
+            Message(
+                conversation_id=conv.id,
+                seq=user.seq + 1,
+                role="assistant",
+                content="4",
+                status=MessageStatus.COMPLETE.value,
+                model="claude-x",
+                stop_reason="end_turn",
+                input_tokens=10,
+                output_tokens=1,
+                request_id="req_1",
+            ),
+        )
     async with session_scope(adb) as s:
         rows = await store.list_messages(s, "alice", conv.id)
         conv_again = await store.get_conversation(s, "alice", conv.id)
-    assert [(r.seq, r.role, r.content) for r in rows] == [(0, "user", "What is 2+2?"),
-                                                          (1, "assistant", "4")]
+    assert [(r.seq, r.role, r.content) for r in rows] == [
+        (0, "user", "What is 2+2?"),
+        (1, "assistant", "4"),
+    ]
     assert rows[1].stop_reason == "end_turn" and rows[1].input_tokens == 10
     assert rows[1].completed_at is not None and rows[0].created_at is not None
     assert conv_again.title == "What is 2+2?"
@@ -53,8 +66,11 @@ async def test_in_flight_statuses_are_never_saved(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
         with pytest.raises(ValueError):
-            await store.save_assistant_message(s, "alice", Message(
-                conversation_id=conv.id, seq=1, role="assistant", status="streaming"))
+            await store.save_assistant_message(
+                s,
+                "alice",
+                Message(conversation_id=conv.id, seq=1, role="assistant", status="streaming"),
+            )
 
 
 async def test_order_key_is_unique_per_conversation(adb):
