@@ -37,6 +37,8 @@ class GenerationJob:
     model: str
     max_tokens: int
     user_message_id: str | None = None  # the id the UI already shows for the user turn
+    # Edit & resend / regenerate: this stored turn and all later ones are replaced.
+    replace_from_message_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +146,10 @@ class GenerationService:
                     session, job.owner, job.conversation_id or ""
                 )
             conversation_id = conversation.id
+            if job.replace_from_message_id:
+                await store.truncate_from(
+                    session, job.owner, conversation_id, job.replace_from_message_id
+                )
             # Snapshot the history BEFORE adding the new turn: it reaches Claude once.
             previous = await store.list_messages(session, job.owner, conversation_id)
             history = tuple(Turn(m.role, m.content, m.status) for m in previous)

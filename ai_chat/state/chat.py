@@ -20,6 +20,7 @@ class ChatState(rx.State):
     title: str = ""
     messages: list[ChatMessage] = []
     load_error: str = ""
+    editing_id: str = ""  # a user message being edited in the composer
 
     @rx.var
     def simulator(self) -> bool:
@@ -66,15 +67,13 @@ class ChatState(rx.State):
         return rx.redirect("/")
 
     def _reset_conversation(self) -> None:
-        self.conversation_id, self.title, self.load_error = "", "", ""
+        self.conversation_id, self.title, self.load_error, self.editing_id = "", "", "", ""
         self.messages = []
 
     @rx.event
     async def send(self, form_data: dict):
         """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
         double click finds the first turn already running and does nothing."""
-        from ai_chat.state.live import LiveState
-
         text = str(form_data.get(COMPOSER_ID, ""))
         if not text.strip():
             return None
@@ -84,10 +83,39 @@ class ChatState(rx.State):
                 f"Your message is {len(text):,} characters; the limit is {limit:,}. "
                 "Shorten it and send again (your text is still in the box)."
             )
+        # Editing replaces that message and everything after it.
+        return await self._start_turn(text, replace_from=self.editing_id or None)
+
+    @rx.event
+    async def regenerate(self):
+        """A new reply to the last user message; the old reply is replaced (also Retry)."""
+        last_user = next((m for m in reversed(self.messages) if m.role == "user"), None)
+        if last_user is None:
+            return None
+        return await self._start_turn(
+            last_user.content, replace_from=last_user.id, reuse_id=last_user.id
+        )
+
+    @rx.event
+    def start_edit(self, message_id: str):
+        message = next((m for m in self.messages if m.id == message_id), None)
+        if message is None or message.role != "user":
+            return None
+        self.editing_id = message_id
+        return [rx.set_value(COMPOSER_ID, message.content), rx.set_focus(COMPOSER_ID)]
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_id = ""
+        return rx.set_value(COMPOSER_ID, "")
+
+    async def _start_turn(self, text: str, replace_from: str | None, reuse_id: str = ""):
+        from ai_chat.state.live import LiveState
+
         live = await self.get_state(LiveState)
         live.recover_orphan()
         if live.generating:
-            if live.stopping:  # "send right after stop": runs as soon as the stop settles
+            if live.stopping and not replace_from:  # "send right after stop": sent next
                 live._queued_text = text
                 return rx.set_value(COMPOSER_ID, "")
             if live.live_conversation_id != self.conversation_id:
@@ -96,7 +124,16 @@ class ChatState(rx.State):
                     "Wait for it or stop it there; your text is still in the box."
                 )
             return None  # a second click while this turn starts: one turn, not two
-        user_message_id = new_id()
+        if replace_from:
+            index = next((i for i, m in enumerate(self.messages) if m.id == replace_from), None)
+            if index is None:
+                self.editing_id = ""
+                return rx.toast.error("That message is no longer in this conversation.")
+            self.messages = self.messages[:index]
+        user_message_id = reuse_id or new_id()
         self.messages.append(ChatMessage(id=user_message_id, role="user", content=text))
-        live.begin(self.conversation_id, text, user_message_id)
-        return [rx.set_value(COMPOSER_ID, ""), LiveState.generate]
+        live.begin(self.conversation_id, text, user_message_id, replace_from or "")
+        clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
+        self.editing_id = ""
+        events = [LiveState.generate]
+        return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events

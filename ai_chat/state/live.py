@@ -11,6 +11,7 @@ from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
 from ai_chat.generation.runner import GenerationJob, TurnFinished, TurnStarted
 from ai_chat.state.chat import COMPOSER_ID, LOCAL_OWNER, ChatState
+from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.views import to_view
 from ai_chat.store.models import MessageStatus, new_id
 
@@ -38,9 +39,13 @@ class LiveState(ChatState):
     _user_message_id: str = ""
     _queued_text: str = ""
     _owner_process: str = ""
+    _replace_from: str = ""
 
-    def begin(self, conversation_id: str, user_text: str, user_message_id: str) -> None:
+    def begin(
+        self, conversation_id: str, user_text: str, user_message_id: str, replace_from: str = ""
+    ) -> None:
         self.generating, self.stopping = True, False
+        self._replace_from = replace_from
         self.generation_id, self.live_message_id = new_id(), new_id()
         self._user_message_id, self._owner_process = user_message_id, runtime.PROCESS_ID
         self.live_conversation_id = conversation_id
@@ -53,6 +58,7 @@ class LiveState(ChatState):
         self.generation_id = self.live_message_id = self.live_text = self.live_status = ""
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = self._user_message_id = self._owner_process = ""
+        self._replace_from = ""
 
     def recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
@@ -86,6 +92,7 @@ class LiveState(ChatState):
                 conversation_id=self.live_conversation_id or None,
                 user_text=self._user_text,
                 user_message_id=self._user_message_id or None,
+                replace_from_message_id=self._replace_from or None,
                 generation_id=self.generation_id,
                 assistant_message_id=self.live_message_id,
                 model=settings.model,
@@ -148,4 +155,5 @@ def _finish_events(update: TurnFinished, queued: str) -> list:
         events.append(rx.toast.error(update.message.error or "The reply failed."))
     if queued:
         events.append(ChatState.send({COMPOSER_ID: queued}))
+    events.append(SidebarState.refresh)  # new conversation, title, or recency changed
     return events

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.models import Conversation, Message, MessageStatus, Role, new_id, utcnow
@@ -50,6 +50,28 @@ async def list_messages(
         select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.seq))
     )
     return result.all()
+
+
+async def truncate_from(
+    session: AsyncSession, owner: str, conversation_id: str, message_id: str
+) -> int:
+    """Remove a turn and every later one (edit & resend, regenerate). Returns how many."""
+    await require_conversation(session, owner, conversation_id)
+    seq = (
+        await session.exec(
+            select(Message.seq).where(
+                Message.id == message_id, Message.conversation_id == conversation_id
+            )
+        )
+    ).first()
+    if seq is None:
+        raise LookupError(f"no message {message_id} in this conversation")
+    result = await session.exec(
+        delete(Message).where(
+            col(Message.conversation_id) == conversation_id, col(Message.seq) >= seq
+        )
+    )
+    return result.rowcount or 0
 
 
 async def _next_seq(session: AsyncSession, conversation_id: str) -> int:

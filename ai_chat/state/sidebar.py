@@ -1,0 +1,99 @@
+"""The conversation list: its own state, so list changes never touch the chat's pushes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from ai_chat.state.chat import LOCAL_OWNER, ChatState
+from ai_chat.store import conversation_list
+from ai_chat.store.conversations import ConversationNotFound
+from ai_chat.store.db import session_scope
+
+PAGE_SIZE = 50
+
+
+@dataclasses.dataclass
+class ConversationItem:
+    id: str
+    title: str
+
+
+class SidebarState(rx.State):
+    items: list[ConversationItem] = []
+    query: str = ""
+    has_more: bool = False
+    rename_id: str = ""
+    rename_title: str = ""
+    delete_id: str = ""
+    delete_title: str = ""
+
+    async def _page(self, offset: int) -> list[ConversationItem]:
+        async with session_scope() as session:
+            rows = await conversation_list.list_conversations(
+                session, LOCAL_OWNER, self.query, limit=PAGE_SIZE + 1, offset=offset
+            )
+        self.has_more = len(rows) > PAGE_SIZE
+        return [ConversationItem(r.id, r.title or "Untitled") for r in rows[:PAGE_SIZE]]
+
+    @rx.event
+    async def refresh(self):
+        try:
+            self.items = await self._page(0)
+        except Exception:  # noqa: BLE001 - the chat must work even if the list can't load
+            return rx.toast.error("Could not load your conversations.")
+
+    @rx.event
+    async def search(self, query: str):
+        self.query = query[:200]
+        return SidebarState.refresh
+
+    @rx.event
+    async def load_more(self):
+        self.items = self.items + await self._page(len(self.items))
+
+    @rx.event
+    def open_rename(self, conversation_id: str, title: str):
+        self.rename_id, self.rename_title = conversation_id, title
+
+    @rx.event
+    def close_dialogs(self):
+        self.rename_id = self.delete_id = ""
+
+    @rx.event
+    async def save_rename(self, form_data: dict):
+        title = str(form_data.get("title", ""))
+        try:
+            async with session_scope() as session:
+                renamed = await conversation_list.rename_conversation(
+                    session, LOCAL_OWNER, self.rename_id, title
+                )
+        except (ValueError, ConversationNotFound) as exc:
+            return rx.toast.error(str(exc) or "That conversation no longer exists.")
+        self.items = [
+            ConversationItem(i.id, renamed.title) if i.id == renamed.id else i for i in self.items
+        ]
+        self.rename_id = ""
+        chat = await self.get_state(ChatState)
+        if chat.conversation_id == renamed.id:
+            chat.title = renamed.title
+
+    @rx.event
+    def open_delete(self, conversation_id: str, title: str):
+        self.delete_id, self.delete_title = conversation_id, title
+
+    @rx.event
+    async def confirm_delete(self):
+        doomed, self.delete_id = self.delete_id, ""
+        try:
+            async with session_scope() as session:
+                await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)
+        except ConversationNotFound:
+            pass  # already gone: the list refresh below shows the truth
+        self.items = [i for i in self.items if i.id != doomed]
+        chat = await self.get_state(ChatState)
+        events = [rx.toast.success("Conversation deleted.")]
+        if chat.conversation_id == doomed:  # deleting the open one moves you to a new chat
+            events.append(ChatState.new_chat)
+        return events

@@ -1,0 +1,102 @@
+"""Regenerate, edit & resend, and the sidebar, through Reflex's event processor."""
+
+from __future__ import annotations
+
+from ai_chat.simulator.script import reply_text
+from ai_chat.state.chat import ChatState
+from ai_chat.state.sidebar import SidebarState
+from tests.conftest import eventually
+from tests.generation.helpers import stored_messages, unique_tag
+from tests.state.test_send_stream import wait_idle
+
+
+async def _turn(tab, text: str) -> None:
+    await tab.send(text)
+    await wait_idle(tab)
+
+
+async def _sidebar(tab) -> SidebarState:
+    from reflex.istate.manager.token import BaseStateToken
+    from reflex.state import State
+
+    async with tab.manager.modify_state(BaseStateToken(ident=tab.token, cls=State)) as root:
+        return await root.get_state(SidebarState)
+
+
+async def test_regenerate_replaces_the_last_reply(tab, sim):
+    await tab.open()
+    await _turn(tab, "first [[sim tokens=10 tps=1000 ttft=0]]")
+    await _turn(tab, "second [[sim tokens=10 tps=1000 ttft=0 error=529 retry_after=99]]")
+    chat = await tab.chat()
+    assert chat.messages[-1].status == "failed"
+    user_id = chat.messages[-2].id
+
+    await tab.fire(ChatState, "regenerate")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert [m.role for m in chat.messages] == ["user", "assistant", "user", "assistant"]
+    assert chat.messages[-1].status == "failed"  # same directive: fails again, replaced
+    rows = await stored_messages(chat.conversation_id, owner="local")
+    assert len(rows) == 4 and rows[2].id == user_id  # the user turn kept its id
+
+
+async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, sim):
+    await tab.open()
+    await _turn(tab, "alpha [[sim tokens=10 tps=1000 ttft=0]]")
+    await _turn(tab, "beta [[sim tokens=10 tps=1000 ttft=0]]")
+    await _turn(tab, "gamma [[sim tokens=10 tps=1000 ttft=0]]")
+    chat = await tab.chat()
+    beta = chat.messages[2]
+    await tab.fire(ChatState, "start_edit", message_id=beta.id)
+    assert (await tab.chat()).editing_id == beta.id
+    tag = unique_tag()
+    await _turn(tab, f"BETA edited [[sim tokens=12 tps=1000 ttft=0 tag={tag}]]")
+
+    chat = await tab.chat()
+    assert [m.content.split(" [[")[0] for m in chat.messages if m.role == "user"] == [
+        "alpha",
+        "BETA edited",
+    ]
+    assert chat.editing_id == ""
+    assert chat.messages[-1].content == reply_text("BETA edited", 12)
+    (record,) = sim.recorder.find(tag)
+    sent = [(m["role"], m["content"].split(" [[")[0]) for m in record.messages]
+    assert sent == [
+        ("user", "alpha"),
+        ("assistant", reply_text("alpha", 10)),
+        ("user", "BETA edited"),
+    ]
+    rows = await stored_messages(chat.conversation_id, owner="local")
+    assert [r.content.split(" [[")[0] for r in rows if r.role == "user"] == ["alpha", "BETA edited"]
+
+
+async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
+    await tab.open()
+    await _turn(tab, "Pasta night [[sim tokens=5 tps=1000 ttft=0]]")
+    first = (await tab.chat()).conversation_id
+    await tab.fire(ChatState, "new_chat")
+    await tab.open()
+    await _turn(tab, "Mountain trip [[sim tokens=5 tps=1000 ttft=0]]")
+    second = (await tab.chat()).conversation_id
+
+    await tab.fire(SidebarState, "refresh")
+    assert [i.id for i in (await _sidebar(tab)).items] == [second, first]
+    await tab.fire(SidebarState, "search", query="pasta")
+    assert [i.id for i in (await _sidebar(tab)).items] == [first]
+    await tab.fire(SidebarState, "search", query="")
+
+    await tab.fire(SidebarState, "open_rename", conversation_id=second, title="x")
+    await tab.fire(SidebarState, "save_rename", form_data={"title": "Alps 2027"})
+    assert (await tab.chat()).title == "Alps 2027"  # the open conversation follows
+    assert (await _sidebar(tab)).items[0].title == "Alps 2027"
+
+    await tab.fire(SidebarState, "open_delete", conversation_id=second, title="Alps 2027")
+    await tab.fire(SidebarState, "confirm_delete")
+    assert [i.id for i in (await _sidebar(tab)).items] == [first]
+    # deleting the open conversation moves to a new chat
+
+    async def moved() -> bool:
+        chat = await tab.chat()
+        return chat.conversation_id == "" and chat.messages == []
+
+    await eventually(moved, what="the open conversation to be closed")
