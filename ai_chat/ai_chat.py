@@ -9,6 +9,7 @@ from starlette.routing import Mount
 from ai_chat.config import SIMULATOR_MOUNT, get_settings
 from ai_chat.pages.chat import chat_page
 from ai_chat.state.chat import ChatState
+from ai_chat.state.sidebar import SidebarState
 from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
 
 
@@ -26,5 +27,6 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True, rich_colors=True),
     api_transformer=_api(),
 )
-app.add_page(chat_page, route="/", title="ai_chat", on_load=ChatState.load_route)
-app.add_page(chat_page, route="/c/[cid]", title="ai_chat", on_load=ChatState.load_route)
+ON_LOAD = [ChatState.load_route, SidebarState.refresh]
+app.add_page(chat_page, route="/", title="ai_chat", on_load=ON_LOAD)
+app.add_page(chat_page, route="/c/[cid]", title="ai_chat", on_load=ON_LOAD)

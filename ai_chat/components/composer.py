@@ -12,13 +12,17 @@ from ai_chat.state.live import LiveState
 connected = rx.State.is_hydrated & ~has_connection_errors
 
 # Browser-side behaviour that needs no server round trip:
-# - Esc stops a streaming reply wherever the focus is;
+# - Esc stops a streaming reply wherever the focus is; Ctrl/Cmd+Shift+O starts a new chat;
 # - the message list follows new content while the reader is at (or near) the bottom.
 PAGE_SCRIPT = """
 if (!window.__aiChatWired) {
   window.__aiChatWired = true;
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
+    if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'o') {
+      e.preventDefault();
+      document.querySelector('button[aria-label="New chat"]')?.click();
+    }
   });
   let stick = true;
   const wire = () => {
@@ -37,8 +41,31 @@ if (!window.__aiChatWired) {
 """
 
 
+def _editing_banner() -> rx.Component:
+    return rx.cond(
+        ChatState.editing_id != "",
+        rx.hstack(
+            rx.icon("pencil", size=14),
+            rx.text("Editing a message: sending replaces it and every reply after it.", size="2"),
+            rx.spacer(),
+            rx.button(
+                "Cancel edit",
+                size="1",
+                variant="soft",
+                type="button",
+                on_click=ChatState.cancel_edit,
+            ),
+            class_name="editing-banner",
+            align="center",
+            width="100%",
+            role="status",
+        ),
+    )
+
+
 def composer() -> rx.Component:
     return rx.form(
+        _editing_banner(),
         rx.hstack(
             rx.el.textarea(
                 id=COMPOSER_ID,

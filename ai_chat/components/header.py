@@ -1,4 +1,4 @@
-"""Top bar: title, the Simulator badge, connection state, New chat."""
+"""Top bar: title, the Simulator badge, connection state, export, theme."""
 
 from __future__ import annotations
 
@@ -6,15 +6,37 @@ import reflex as rx
 
 from ai_chat.components.composer import connected
 from ai_chat.state.chat import ChatState
+from ai_chat.state.sidebar import SidebarState
+
+
+def _export_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.icon_button(
+                rx.icon("download", size=16), variant="ghost", aria_label="Export conversation"
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item("Export as Markdown", on_click=ChatState.export("md")),
+            rx.menu.item("Export as JSON", on_click=ChatState.export("json")),
+        ),
+    )
 
 
 def header() -> rx.Component:
     return rx.hstack(
+        rx.icon_button(
+            rx.icon("panel-left", size=16),
+            variant="ghost",
+            aria_label="Show conversations",
+            on_click=SidebarState.toggle_mobile,
+            class_name="sidebar-toggle",
+        ),
         rx.heading(
             rx.cond(ChatState.title != "", ChatState.title, "New chat"),
             size="4",
             class_name="chat-title",
-            trim="both",
+            as_="h1",
         ),
         rx.spacer(),
         rx.cond(
@@ -30,13 +52,8 @@ def header() -> rx.Component:
             rx.badge("Connected", color_scheme="green", variant="soft", role="status"),
             rx.badge("Offline — reconnecting", color_scheme="red", variant="solid", role="status"),
         ),
-        rx.button(
-            rx.icon("plus", size=16),
-            "New chat",
-            variant="soft",
-            aria_label="New chat",
-            on_click=ChatState.new_chat,
-        ),
+        rx.cond(ChatState.conversation_id != "", _export_menu()),
+        rx.color_mode.button(aria_label="Toggle dark mode", variant="ghost"),
         width="100%",
         align="center",
         padding="0.75rem 1rem",

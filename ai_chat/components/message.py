@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import Var
 
+from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.views import ChatMessage
 
@@ -45,8 +47,50 @@ def _usage(message: ChatMessage) -> rx.Component:
     )
 
 
-def message_bubble(message: ChatMessage) -> rx.Component:
+def _action(icon: str, label: str, on_click, **props) -> rx.Component:
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=14),
+            variant="ghost",
+            size="1",
+            color_scheme="gray",
+            aria_label=label,
+            on_click=on_click,
+            **props,
+        ),
+        content=label,
+    )
+
+
+def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
+    idle = ~LiveState.generating
+    copy = _action(
+        "copy",
+        "Copy message",
+        [rx.set_clipboard(message.content), rx.toast.success("Copied", duration=1500)],
+    )
+    user_actions = rx.cond(
+        idle, _action("pencil", "Edit message", ChatState.start_edit(message.id))
+    )
+    assistant_actions = rx.cond(
+        is_last & idle,
+        rx.cond(
+            message.status == "complete",
+            _action("refresh-cw", "Regenerate reply", ChatState.regenerate),
+            _action("rotate-ccw", "Retry", ChatState.regenerate),
+        ),
+    )
+    return rx.hstack(
+        copy,
+        rx.cond(message.role == "user", user_actions, assistant_actions),
+        spacing="1",
+        class_name="message-actions",
+    )
+
+
+def message_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
     is_user = message.role == "user"
+    is_last = index == ChatState.messages.length() - 1
     return rx.box(
         rx.cond(
             is_user,
@@ -72,6 +116,7 @@ def message_bubble(message: ChatMessage) -> rx.Component:
                 width="100%",
             ),
         ),
+        _actions(message, is_last),
         class_name=rx.cond(is_user, "bubble bubble-user", "bubble bubble-assistant"),
         data_role=message.role,
         data_status=message.status,

@@ -7,8 +7,10 @@ import reflex as rx
 from ai_chat.components.composer import PAGE_SCRIPT, composer
 from ai_chat.components.header import header
 from ai_chat.components.message import live_bubble, message_bubble
+from ai_chat.components.sidebar import sidebar
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
+from ai_chat.state.sidebar import SidebarState
 
 
 def _empty_hint() -> rx.Component:
@@ -24,20 +26,27 @@ def _empty_hint() -> rx.Component:
 
 def chat_page() -> rx.Component:
     return rx.box(
-        header(),
         rx.box(
-            rx.cond(
-                (ChatState.messages.length() == 0) & ~LiveState.shows_live,
-                _empty_hint(),
-            ),
-            rx.foreach(ChatState.messages, message_bubble),
-            rx.cond(LiveState.shows_live, live_bubble()),
-            class_name="messages",
-            id="messages",
-            role="log",
-            aria_label="Conversation",
+            sidebar(),
+            class_name=rx.cond(SidebarState.mobile_open, "sidebar-wrap open", "sidebar-wrap"),
         ),
-        rx.box(composer(), class_name="composer-bar"),
+        rx.el.main(
+            header(),
+            rx.box(
+                rx.cond(
+                    (ChatState.messages.length() == 0) & ~LiveState.shows_live,
+                    _empty_hint(),
+                ),
+                rx.foreach(ChatState.messages, message_bubble),
+                rx.cond(LiveState.shows_live, live_bubble()),
+                class_name="messages",
+                id="messages",
+                role="log",
+                aria_label="Conversation",
+            ),
+            rx.box(composer(), class_name="composer-bar"),
+            class_name="chat-main",
+        ),
         rx.script(PAGE_SCRIPT),
         class_name="chat-page",
     )

@@ -7,6 +7,7 @@ import reflex as rx
 from ai_chat.config import get_settings
 from ai_chat.state.views import ChatMessage, to_view
 from ai_chat.store import conversations as store
+from ai_chat.store import export
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import new_id
 
@@ -60,6 +61,22 @@ class ChatState(rx.State):
         self.messages = [to_view(row) for row in rows if row.id != in_flight]
         if orphan:
             return orphan_toast()
+
+    @rx.event
+    async def export(self, fmt: str):
+        """Download the open conversation as Markdown (`md`) or JSON (`json`)."""
+        if not self.conversation_id:
+            return rx.toast.info("Nothing to export yet.")
+        async with session_scope() as session:
+            conversation = await store.require_conversation(
+                session, LOCAL_OWNER, self.conversation_id
+            )
+            rows = await store.list_messages(session, LOCAL_OWNER, self.conversation_id)
+        if fmt == "json":
+            data, suffix = export.to_json(conversation, rows), "json"
+        else:
+            data, suffix = export.to_markdown(conversation, rows), "md"
+        return rx.download(data=data, filename=f"conversation-{self.conversation_id[:8]}.{suffix}")
 
     @rx.event
     def new_chat(self):

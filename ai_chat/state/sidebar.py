@@ -28,6 +28,11 @@ class SidebarState(rx.State):
     rename_title: str = ""
     delete_id: str = ""
     delete_title: str = ""
+    mobile_open: bool = False  # narrow screens: the list slides over the chat
+
+    @rx.event
+    def toggle_mobile(self):
+        self.mobile_open = not self.mobile_open
 
     async def _page(self, offset: int) -> list[ConversationItem]:
         async with session_scope() as session:
@@ -39,6 +44,7 @@ class SidebarState(rx.State):
 
     @rx.event
     async def refresh(self):
+        self.mobile_open = False  # runs on every page load: a chosen conversation closes it
         try:
             self.items = await self._page(0)
         except Exception:  # noqa: BLE001 - the chat must work even if the list can't load

@@ -70,4 +70,3 @@ async def delete_conversation(session: AsyncSession, owner: str, conversation_id
     await require_conversation(session, owner, conversation_id)
     await session.exec(delete(Message).where(col(Message.conversation_id) == conversation_id))
     await session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
-
