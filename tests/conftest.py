@@ -110,7 +110,7 @@ def app_env(
 async def dispose_engines_after() -> AsyncIterator[None]:
     """Async engines are bound to the test's event loop: drop them after each test.
 
-    Used as an autouse fixture by the async test packages (not by tests/browser, whose
+    Used as an autouse fixture by the async test packages (not by tests/e2e, whose
     Playwright sync API can't share a thread with an asyncio loop).
     """
     yield
@@ -144,4 +144,4 @@ async def eventually(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in this thread
     while it is open, which the asyncio tests can't share."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))

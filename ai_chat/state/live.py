@@ -108,8 +108,7 @@ class LiveState(ChatState):
                     async with self:
                         await self._started(update)
                     if update.created_conversation:
-                        # The new conversation gets its URL; on_load re-reads it from the DB.
-                        yield rx.redirect(f"/c/{update.conversation_id}", replace=True)
+                        yield _give_url(update.conversation_id)
                 elif isinstance(update, TurnFinished):
                     async with self:
                         queued = await self._finished(update)
@@ -157,3 +156,12 @@ def _finish_events(update: TurnFinished, queued: str) -> list:
         events.append(ChatState.send({COMPOSER_ID: queued}))
     events.append(SidebarState.refresh)  # new conversation, title, or recency changed
     return events
+
+
+def _give_url(conversation_id: str):
+    """The new conversation gets its URL without a navigation: navigating would remount the
+    page, dropping what the user is typing and re-running on_load mid-stream. The router's
+    history state is kept, so Back/Forward and reload work as usual."""
+    return rx.call_script(
+        f"window.history.replaceState(window.history.state, '', '/c/{conversation_id}')"
+    )

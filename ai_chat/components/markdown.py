@@ -1,0 +1,160 @@
+"""Markdown for untrusted text (model output): rich, but nothing in it can run or phone home.
+
+What react-markdown 10.1 already does (.web/node_modules/react-markdown/lib/index.js):
+- without rehype-raw (``use_raw=False``) an HTML node becomes a *text* node: ``<script>``
+  shows as text;
+- ``defaultUrlTransform`` blanks every URL (href, src, …) whose scheme is not http(s), mailto,
+  irc(s) or xmpp, so ``javascript:``/``data:``/``vbscript:`` links arrive here as ``href=""``.
+What this module adds:
+- links: only absolute http(s)/mailto become ``<a>`` (new tab, ``rel="noopener noreferrer
+  nofollow"``); anything else (relative, or the blanked ``href=""`` that would reload the
+  page) is plain text;
+- images are never loaded (a prompt-injected image URL could carry data out): an ``<img>``
+  becomes a text placeholder with the alt text and the URL;
+- fenced code keeps rx.code_block's highlighting and gets a client-side "Copy code" button.
+GFM (tables, lists, strikethrough, task lists) and LaTeX (remark-math + rehype-katex, KaTeX's
+``trust`` off, so ``\\href``/``\\includegraphics`` are refused) come with rx.markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+from reflex_components_core.el.elements.inline import A
+
+# Inside rx.markdown's component map every renderer is `({node, children, ...props}) => …`,
+# so `props` is react-markdown's props for that element (href, src, alt, title …).
+_HREF = rx.Var("props.href", _var_type=str)
+_SAFE_HREF = rx.Var('/^(https?|mailto):/i.test(props.href ?? "")', _var_type=bool)
+_IMG_ALT = rx.Var('(props.alt || "no description")', _var_type=str)
+_IMG_SRC = rx.Var('(props.src || "unsafe URL removed")', _var_type=str)
+
+# Plain JS handler (custom_attrs keeps the real DOM event): works with no server round trip,
+# even offline. `children` is the code block's text in the `pre` renderer's scope.
+_COPY_ON_CLICK = rx.Var(
+    "(e) => { const b = e.currentTarget; const c = navigator.clipboard;"
+    " const done = (s) => { b.dataset.copied = s;"
+    " setTimeout(() => { delete b.dataset.copied; }, 1500); };"
+    ' if (!c) { done("failed"); return; }'
+    ' c.writeText(children).then(() => done("true"), () => done("failed")); }'
+)
+
+_LINK_REL = "noopener noreferrer nofollow"
+
+
+def _link(children: rx.Var, **_: Any) -> rx.Component:
+    # The outer span receives react-markdown's `{...props}` (spread last, so it would override
+    # an href we set on the element itself); on a span, href/title are inert.
+    return rx.el.span(
+        rx.cond(
+            _SAFE_HREF,
+            # A plain <a> (rx.el.a is a react-router Link: client-side routing, not wanted here).
+            A.create(
+                children,
+                href=_HREF,
+                target="_blank",
+                rel=_LINK_REL,
+                title=_HREF,
+                color=rx.color("accent", 11),
+                text_decoration="underline",
+            ),
+            rx.el.span(
+                children,
+                class_name="md-link-blocked",
+                title="Link removed: only http(s) and mailto links are allowed",
+                text_decoration="underline dotted",
+            ),
+        ),
+        class_name="md-link",
+    )
+
+
+def _image(*_: Any, **__: Any) -> rx.Component:
+    # Text only: no <img>, so nothing is fetched. React escapes alt and src.
+    return rx.el.span(
+        "🖼 image: ",
+        _IMG_ALT,
+        " — ",
+        _IMG_SRC,
+        class_name="md-image",
+        display="inline-block",
+        padding="0 0.4em",
+        border=f"1px dashed {rx.color('gray', 7)}",
+        border_radius="4px",
+        color=rx.color("gray", 11),
+        font_size="0.9em",
+        word_break="break-all",
+    )
+
+
+def _copy_button() -> rx.Component:
+    return rx.button(
+        rx.icon("copy", size=14),
+        rx.el.span("Copy", class_name="copy-label"),
+        type="button",
+        aria_label="Copy code",
+        title="Copy code",
+        size="1",
+        variant="soft",
+        color_scheme="gray",
+        class_name="copy-code",
+        custom_attrs={"onClick": _COPY_ON_CLICK},
+        position="absolute",
+        top="0.4em",
+        right="0.4em",
+        # Feedback without React state: the handler sets data-copied for 1.5 s.
+        style={
+            "&[data-copied] .copy-label": {"display": "none"},
+            '&[data-copied="true"]::after': {"content": '"Copied"'},
+            '&[data-copied="failed"]::after': {"content": '"Copy failed"'},
+        },
+    )
+
+
+def _code_block(text: rx.Var, **props: Any) -> rx.Component:
+    # rx.markdown's default `pre` renderer (props carries `language`) plus a copy button in a
+    # top strip of its own, so it never covers code.
+    return rx.box(
+        rx.code_block(text, margin="0", padding="2.4em 1em 1em 1em", wrap_long_lines=True, **props),
+        _copy_button(),
+        position="relative",
+        margin_y="1em",
+        class_name="md-code",
+    )
+
+
+def _table(children: rx.Var, **_: Any) -> rx.Component:
+    # Wide tables scroll inside the bubble instead of stretching it.
+    return rx.box(
+        rx.el.table(children),
+        overflow_x="auto",
+        margin_y="0.75em",
+        class_name="md-table",
+        style={
+            "& table": {"border_collapse": "collapse"},
+            "& th, & td": {
+                "border": f"1px solid {rx.color('gray', 6)}",
+                "padding": "0.25em 0.6em",
+            },
+            "& th": {"background": rx.color("gray", 3)},
+        },
+    )
+
+
+# Merged over rx.markdown's defaults (headings, p, lists, inline code stay as they are).
+SAFE_COMPONENT_MAP: dict[str, Callable[..., rx.Component]] = {
+    "a": _link,
+    "img": _image,
+    "pre": _code_block,
+    "table": _table,
+}
+
+
+def safe_markdown(text: rx.Var[str] | str, **props: Any) -> rx.Component:
+    """rx.markdown for untrusted text; `props` go to the wrapping div (e.g. class_name).
+
+    Passing `use_raw` or `component_map` is a TypeError on purpose: both would undo the safety.
+    """
+    return rx.markdown(text, use_raw=False, component_map=SAFE_COMPONENT_MAP, **props)
