@@ -13,7 +13,8 @@ connected = rx.State.is_hydrated & ~has_connection_errors
 
 # Browser-side behaviour that needs no server round trip:
 # - Esc stops a streaming reply wherever the focus is; Ctrl/Cmd+Shift+O starts a new chat;
-# - the message list follows new content while the reader is at (or near) the bottom.
+# - the message list follows new content while the reader is at (or near) the bottom;
+#   scrolled up, it stays put and "Jump to latest" appears.
 PAGE_SCRIPT = """
 if (!window.__aiChatWired) {
   window.__aiChatWired = true;
@@ -29,11 +30,19 @@ if (!window.__aiChatWired) {
     const log = document.getElementById('messages');
     if (!log || log.__followed) return;
     log.__followed = true;
+    const jump = () => document.getElementById('jump-latest');
     log.addEventListener('scroll', () => {
       stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+      if (jump()) jump().dataset.visible = String(!stick);
     });
     new MutationObserver(() => { if (stick) log.scrollTop = log.scrollHeight; })
       .observe(log, {childList: true, subtree: true, characterData: true});
+    document.addEventListener('click', (e) => {
+      if (e.target.closest && e.target.closest('#jump-latest')) {
+        stick = true;
+        log.scrollTo({top: log.scrollHeight, behavior: 'smooth'});
+      }
+    });
   };
   new MutationObserver(wire).observe(document.body, {childList: true, subtree: true});
   wire();

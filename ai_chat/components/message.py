@@ -63,21 +63,24 @@ def _action(icon: str, label: str, on_click, **props) -> rx.Component:
 
 
 def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
-    idle = ~LiveState.generating
+    # Turn actions hide while a reply streams through CSS on the page root (data-generating),
+    # so starting or ending a stream does not re-render every stored message.
     copy = _action(
         "copy",
         "Copy message",
         [rx.set_clipboard(message.content), rx.toast.success("Copied", duration=1500)],
     )
-    user_actions = rx.cond(
-        idle, _action("pencil", "Edit message", ChatState.start_edit(message.id))
+    user_actions = _action(
+        "pencil", "Edit message", ChatState.start_edit(message.id), class_name="turn-action"
     )
     assistant_actions = rx.cond(
-        is_last & idle,
+        is_last,
         rx.cond(
             message.status == "complete",
-            _action("refresh-cw", "Regenerate reply", ChatState.regenerate),
-            _action("rotate-ccw", "Retry", ChatState.regenerate),
+            _action(
+                "refresh-cw", "Regenerate reply", ChatState.regenerate, class_name="turn-action"
+            ),
+            _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
         ),
     )
     return rx.hstack(

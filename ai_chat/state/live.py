@@ -34,6 +34,8 @@ class LiveState(ChatState):
     live_status: str = ""
     live_output_tokens: int = 0
     live_elapsed_s: float = 0.0
+    # For screen readers (aria-live=polite): changes on status transitions, never per token.
+    announcement: str = ""
     # Backend-only: what the background task needs, never sent to the browser.
     _user_text: str = ""
     _user_message_id: str = ""
@@ -52,6 +54,7 @@ class LiveState(ChatState):
         self.live_text, self.live_status = "", MessageStatus.THINKING.value
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = user_text
+        self.announcement = "Claude is thinking…"
 
     def _end(self) -> None:
         self.generating = self.stopping = False
@@ -121,6 +124,8 @@ class LiveState(ChatState):
             yield rx.toast.error("Something went wrong while replying. Please try again.")
 
     def _show(self, snapshot: LiveSnapshot) -> None:
+        if snapshot.status != self.live_status and snapshot.status == "streaming":
+            self.announcement = "Claude is replying…"
         self.live_text = snapshot.text
         self.live_status = snapshot.status
         self.live_output_tokens = snapshot.output_tokens
@@ -141,7 +146,17 @@ class LiveState(ChatState):
             chat.messages.append(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
         self._end()
+        self.announcement = _announce_end(update)
         return queued
+
+
+def _announce_end(update: TurnFinished) -> str:
+    message = update.message
+    if message.status == MessageStatus.COMPLETE.value:
+        return "Claude replied: " + message.content[:300]
+    if message.status == MessageStatus.CANCELLED.value:
+        return "Reply stopped."
+    return "Reply failed. " + (message.error or "")
 
 
 def _finish_events(update: TurnFinished, queued: str) -> list:

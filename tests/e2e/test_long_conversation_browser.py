@@ -1,0 +1,99 @@
+"""A 200-turn conversation: it loads, only the streaming reply re-renders, scrolling is ours."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from tests.e2e.conftest import ARTIFACTS, ServedApp
+from tests.e2e.test_chat_browser import open_chat, send_with_enter
+
+TURNS = 200
+REPLY = (
+    "Here is **part {i}** of the answer, with a list:\n\n- one\n- two\n\n"
+    "```python\nprint({i})\n```\n"
+)
+
+# Counts DOM mutations inside stored message bubbles (not the live reply).
+WATCH_SCRIPT = """
+() => {
+  window.__storedMutations = 0;
+  const log = document.getElementById('messages');
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      if (el && el.closest('.bubble') && !el.closest('#live-reply')) window.__storedMutations++;
+    }
+  }).observe(log, {childList: true, subtree: true, characterData: true, attributes: true});
+}
+"""
+
+
+def _seed(app: ServedApp) -> str:
+    from ai_chat.store.models import Conversation, Message
+
+    engine = sa.create_engine(app.db_url)
+    with Session(engine) as session:
+        conversation = Conversation(owner="local", title="A very long conversation")
+        session.add(conversation)
+        session.flush()
+        for i in range(TURNS):
+            role = "user" if i % 2 == 0 else "assistant"
+            content = f"Question {i}?" if role == "user" else REPLY.format(i=i)
+            session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    seq=i,
+                    role=role,
+                    content=content,
+                    status="complete",
+                    output_tokens=20,
+                )
+            )
+        session.commit()
+        conversation_id = conversation.id
+    engine.dispose()
+    return conversation_id
+
+
+def test_long_conversation_loads_and_only_the_live_reply_rerenders(
+    page: Page, served_app: ServedApp
+):
+    cid = _seed(served_app)
+    started = time.monotonic()
+    open_chat(page, served_app, f"/c/{cid}")
+    expect(page.locator(".bubble")).to_have_count(TURNS, timeout=30_000)
+    load_s = time.monotonic() - started
+    (ARTIFACTS / "long-conversation.txt").write_text(f"{TURNS} turns rendered in {load_s:.2f} s\n")
+
+    page.evaluate(WATCH_SCRIPT)
+    send_with_enter(page, "One more [[sim tokens=600 tps=120 ttft=0]]")
+    page.wait_for_function(
+        "document.querySelector('#live-reply .message-body')?.innerText.length > 100"
+    )
+    page.evaluate("window.__storedMutations = 0")  # from here on: mid-stream only
+    page.wait_for_function(
+        "document.querySelector('#live-reply .message-body')?.innerText.length > 1200"
+    )
+    assert page.evaluate("window.__storedMutations") == 0, "stored messages re-rendered mid-stream"
+    page.screenshot(path=str(ARTIFACTS / "long-conversation.png"))
+
+    # scrolled up, the view stays put and "Jump to latest" brings the reader back
+    log = page.locator("#messages")
+    log.evaluate("el => el.scrollTo({top: 0})")
+    jump = page.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_visible()
+    top = log.evaluate("el => el.scrollTop")
+    page.wait_for_timeout(300)  # more text arrives meanwhile; the reader is not dragged down
+    assert log.evaluate("el => el.scrollTop") == top
+    jump.click()
+    page.wait_for_function(
+        "(() => { const l = document.getElementById('messages');"
+        " return l.scrollHeight - l.scrollTop - l.clientHeight < 80; })()"
+    )
+    expect(page.locator('.bubble[data-role="assistant"][data-status="complete"]')).to_have_count(
+        TURNS // 2 + 1, timeout=30_000
+    )
