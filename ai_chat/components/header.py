@@ -6,6 +6,7 @@ import reflex as rx
 
 from ai_chat.components.composer import connected
 from ai_chat.state.chat import ChatState
+from ai_chat.state.settings import SettingsState
 from ai_chat.state.sidebar import SidebarState
 
 
@@ -45,12 +46,25 @@ def header() -> rx.Component:
                 rx.badge("Simulator", color_scheme="purple", variant="solid", id="simulator-badge"),
                 content="No ANTHROPIC_API_KEY: replies come from the built-in Claude simulator.",
             ),
-            rx.badge(ChatState.model, color_scheme="gray", variant="soft"),
+        ),
+        rx.badge(ChatState.model, color_scheme="gray", variant="soft", class_name="model-badge"),
+        rx.cond(
+            ChatState.total_cost != "",
+            rx.tooltip(
+                rx.badge(ChatState.total_cost, color_scheme="gray", variant="outline"),
+                content="Estimated cost of this conversation (≈: includes stopped replies).",
+            ),
         ),
         rx.cond(
             connected,
             rx.badge("Connected", color_scheme="green", variant="soft", role="status"),
             rx.badge("Offline — reconnecting", color_scheme="red", variant="solid", role="status"),
+        ),
+        rx.icon_button(
+            rx.icon("sliders-horizontal", size=16),
+            variant="ghost",
+            aria_label="Conversation settings",
+            on_click=SettingsState.open_dialog,
         ),
         rx.cond(ChatState.conversation_id != "", _export_menu()),
         rx.color_mode.button(aria_label="Toggle dark mode", variant="ghost"),

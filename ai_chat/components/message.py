@@ -38,7 +38,17 @@ def _usage(message: ChatMessage) -> rx.Component:
         " in · ",
         rx.cond(message.output_estimated, "≈", ""),
         message.output_tokens.to_string(),
-        " out · ",
+        " out",
+        rx.cond(
+            message.cache_read_tokens > 0,
+            " · " + message.cache_read_tokens.to_string() + " cached",
+            "",
+        ),
+        rx.cond(
+            message.cost_label != "",
+            rx.fragment(" · ", rx.cond(message.output_estimated, "≈", ""), message.cost_label),
+        ),
+        " · ",
         message.duration_s.to_string(),
         " s",
         size="1",
@@ -99,6 +109,7 @@ def message_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
             is_user,
             rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
             rx.vstack(
+                _thinking(message.thinking),
                 _markdown(message.content),
                 rx.cond(
                     message.error != "",
@@ -127,9 +138,22 @@ def message_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
     )
 
 
+def _thinking(text) -> rx.Component:
+    """Extended thinking, collapsed, apart from the answer."""
+    return rx.cond(
+        text != "",
+        rx.el.details(
+            rx.el.summary("Thinking"),
+            rx.text(text, white_space="pre-wrap", size="2", color_scheme="gray"),
+            class_name="thinking",
+        ),
+    )
+
+
 def live_bubble() -> rx.Component:
     """The reply in flight: typing dots while thinking, then the text as it streams."""
     return rx.box(
+        _thinking(LiveState.live_thinking),
         rx.cond(
             LiveState.live_status == "thinking",
             rx.hstack(

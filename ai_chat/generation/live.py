@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 
 from ai_chat.llm.errors import ReplyError
-from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 from ai_chat.store.models import MessageStatus, utcnow
 
 
@@ -31,6 +31,7 @@ class LiveSnapshot:
     status: str
     output_tokens: int
     elapsed_s: float
+    thinking: str = ""
 
 
 @dataclasses.dataclass
@@ -53,6 +54,7 @@ class LiveReply:
     created_at: datetime = dataclasses.field(default_factory=utcnow)
     started_at: float = dataclasses.field(default_factory=time.monotonic)
     first_token_at: float | None = None
+    thinking: str = ""
     _parts: list[str] = dataclasses.field(default_factory=list)
     _text: str = ""
     _changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
@@ -80,6 +82,9 @@ class LiveReply:
             if self.first_token_at is None:
                 self.first_token_at = time.monotonic()
                 self.status = MessageStatus.STREAMING
+        elif isinstance(event, ThinkingDelta):
+            self.thinking += event.text  # small next to the answer; joined eagerly
+            self.output_tokens += 1
         elif isinstance(event, ReplyFinished):
             self.stop_reason = event.stop_reason
             self.output_tokens = event.output_tokens
@@ -90,7 +95,8 @@ class LiveReply:
         self.status = status
         self.error = error
         if not self.usage_final:
-            self.output_tokens = max(self.output_tokens, estimate_tokens(self.text))
+            estimate = estimate_tokens(self.text) + estimate_tokens(self.thinking)
+            self.output_tokens = max(self.output_tokens, estimate)
         self._touch()
 
     def _touch(self) -> None:
@@ -115,6 +121,7 @@ class LiveReply:
             status=self.status.value,
             output_tokens=self.output_tokens,
             elapsed_s=round(time.monotonic() - self.started_at, 1),
+            thinking=self.thinking,
         )
 
 

@@ -19,7 +19,7 @@ from ai_chat.llm.history import Turn, build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.store import conversations as store
 from ai_chat.store.db import session_scope
-from ai_chat.store.models import Message, MessageStatus, utcnow
+from ai_chat.store.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class GenerationJob:
     user_message_id: str | None = None  # the id the UI already shows for the user turn
     # Edit & resend / regenerate: this stored turn and all later ones are replaced.
     replace_from_message_id: str | None = None
+    new_conversation_settings: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,7 @@ class TurnStarted:
     created_conversation: bool
     title: str = ""
     history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
+    conversation: Conversation | None = None  # its settings shape the request
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,8 +113,8 @@ class GenerationService:
         yield started
         reply.conversation_id = started.conversation_id
 
-        messages = build_messages(started.history, job.user_text, self.settings.history_max_chars)
-        request = ReplyRequest(model=job.model, messages=messages, max_tokens=job.max_tokens)
+        request = self._request(job, started)
+        reply.model = request.model
         self.live.add(reply)
         producer = asyncio.create_task(self._consume(reply, request))
         await self.cancellation.register(job.generation_id, producer)
@@ -140,7 +142,9 @@ class GenerationService:
         async with session_scope(self._db_url) as session:
             created = job.conversation_id is None
             if created:
-                conversation = await store.create_conversation(session, job.owner)
+                conversation = await store.create_conversation(
+                    session, job.owner, settings=job.new_conversation_settings
+                )
             else:
                 conversation = await store.require_conversation(
                     session, job.owner, job.conversation_id or ""
@@ -156,7 +160,21 @@ class GenerationService:
             user_message = await store.add_user_message(
                 session, job.owner, conversation_id, job.user_text, job.user_message_id
             )
-        return TurnStarted(conversation_id, user_message, created, conversation.title, history)
+        return TurnStarted(
+            conversation_id, user_message, created, conversation.title, history, conversation
+        )
+
+    def _request(self, job: GenerationJob, started: TurnStarted) -> ReplyRequest:
+        """The conversation's own settings win over the server defaults in the job."""
+        conv = started.conversation
+        messages = build_messages(started.history, job.user_text, self.settings.history_max_chars)
+        return ReplyRequest(
+            model=(conv and conv.model) or job.model,
+            messages=messages,
+            max_tokens=(conv and conv.max_output_tokens) or job.max_tokens,
+            system=(conv and conv.system_prompt) or None,
+            thinking_budget=(conv and conv.thinking_budget) or None,
+        )
 
     async def _consume(self, reply: LiveReply, request: ReplyRequest) -> None:
         """The only code that touches the HTTP stream; cancelling it closes the connection."""
@@ -213,6 +231,7 @@ class GenerationService:
             seq=seq,
             role="assistant",
             content=reply.text,
+            thinking=reply.thinking,
             status=reply.status.value,
             model=reply.model,
             stop_reason=reply.stop_reason,

@@ -25,6 +25,13 @@ class TextDelta:
 
 
 @dataclasses.dataclass(frozen=True)
+class ThinkingDelta:
+    """Extended thinking, streamed before the answer and shown apart from it."""
+
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
 class ReplyFinished:
     """message_stop: the final stop reason and cumulative output tokens."""
 
@@ -32,4 +39,4 @@ class ReplyFinished:
     output_tokens: int
 
 
-ReplyEvent = ReplyStarted | TextDelta | ReplyFinished
+ReplyEvent = ReplyStarted | TextDelta | ThinkingDelta | ReplyFinished

@@ -15,7 +15,7 @@ from typing import Any
 import anthropic
 
 from ai_chat.llm.errors import ReplyError, classify
-from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +23,9 @@ class ReplyRequest:
     model: str
     messages: list[dict[str, Any]]
     max_tokens: int
-    system: str | None = None
+    system: str | None = None  # kept byte-stable across turns so the cache prefix holds
+    thinking_budget: int | None = None
+    prompt_cache: bool = True  # top-level cache_control: multi-turn chats re-read the prefix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,12 @@ def _request_kwargs(request: ReplyRequest) -> dict[str, Any]:
     }
     if request.system:
         kwargs["system"] = request.system
+    if request.thinking_budget:
+        # The API wants max_tokens above the thinking budget.
+        kwargs["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
+        kwargs["max_tokens"] = max(request.max_tokens, request.thinking_budget + 1024)
+    if request.prompt_cache:
+        kwargs["cache_control"] = {"type": "ephemeral"}
     return kwargs
 
 
@@ -113,6 +121,9 @@ async def _events(stream: Any, model: str) -> AsyncIterator[ReplyEvent]:
             if event.delta.text:
                 yield TextDelta(event.delta.text, index)
                 index += 1
+        elif kind == "content_block_delta" and event.delta.type == "thinking_delta":
+            if event.delta.thinking:
+                yield ThinkingDelta(event.delta.thinking)
         elif kind == "message_delta":
             stop_reason = event.delta.stop_reason
             output_tokens = event.usage.output_tokens or output_tokens

@@ -7,6 +7,7 @@ import reflex as rx
 from ai_chat.components.composer import PAGE_SCRIPT, composer
 from ai_chat.components.header import header
 from ai_chat.components.message import live_bubble, message_bubble
+from ai_chat.components.settings import settings_dialog
 from ai_chat.components.sidebar import sidebar
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
@@ -28,6 +29,7 @@ def chat_page() -> rx.Component:
     return rx.box(
         rx.box(
             sidebar(),
+            settings_dialog(),
             class_name=rx.cond(SidebarState.mobile_open, "sidebar-wrap open", "sidebar-wrap"),
         ),
         rx.el.main(

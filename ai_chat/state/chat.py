@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ai_chat.config import get_settings
-from ai_chat.state.views import ChatMessage, to_view
+from ai_chat.llm.catalog import model_info
+from ai_chat.state.views import ChatMessage, format_cost, to_view
 from ai_chat.store import conversations as store
 from ai_chat.store import export
 from ai_chat.store.db import session_scope
@@ -22,14 +23,22 @@ class ChatState(rx.State):
     messages: list[ChatMessage] = []
     load_error: str = ""
     editing_id: str = ""  # a user message being edited in the composer
+    model_label: str = ""  # the open conversation's model (its settings, else the default)
 
     @rx.var
     def simulator(self) -> bool:
         return get_settings().use_simulator
 
     @rx.var
+    def total_cost(self) -> str:
+        """This conversation's estimated cost so far (recomputed per turn, not per token)."""
+        total = sum(m.cost_usd for m in self.messages)
+        estimated = any(m.output_estimated and m.cost_usd for m in self.messages)
+        return f"{'≈' if estimated else ''}{format_cost(total)}" if total else ""
+
+    @rx.var
     def model(self) -> str:
-        return get_settings().model
+        return self.model_label or model_label(get_settings().model)
 
     @rx.event
     async def load_route(self):
@@ -56,6 +65,7 @@ class ChatState(rx.State):
             self._reset_conversation()
             return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
         self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
+        self.model_label = model_label(conversation.model or get_settings().model)
         # The reply still streaming here is shown live; the DB may already hold it.
         in_flight = live.live_message_id if live.generating else ""
         self.messages = [to_view(row) for row in rows if row.id != in_flight]
@@ -85,6 +95,7 @@ class ChatState(rx.State):
 
     def _reset_conversation(self) -> None:
         self.conversation_id, self.title, self.load_error, self.editing_id = "", "", "", ""
+        self.model_label = ""
         self.messages = []
 
     @rx.event
@@ -150,7 +161,16 @@ class ChatState(rx.State):
         user_message_id = reuse_id or new_id()
         self.messages.append(ChatMessage(id=user_message_id, role="user", content=text))
         live.begin(self.conversation_id, text, user_message_id, replace_from or "")
+        if not self.conversation_id:  # settings chosen before the first message
+            from ai_chat.state.settings import SettingsState
+
+            live._new_settings = (await self.get_state(SettingsState)).take_pending()
         clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
         self.editing_id = ""
         events = [LiveState.generate]
         return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events
+
+
+def model_label(model_id: str) -> str:
+    info = model_info(model_id)
+    return info.label if info else model_id

@@ -31,6 +31,7 @@ class LiveState(ChatState):
     live_conversation_id: str = ""
     live_message_id: str = ""
     live_text: str = ""
+    live_thinking: str = ""
     live_status: str = ""
     live_output_tokens: int = 0
     live_elapsed_s: float = 0.0
@@ -42,6 +43,7 @@ class LiveState(ChatState):
     _queued_text: str = ""
     _owner_process: str = ""
     _replace_from: str = ""
+    _new_settings: dict = {}
 
     def begin(
         self, conversation_id: str, user_text: str, user_message_id: str, replace_from: str = ""
@@ -59,9 +61,10 @@ class LiveState(ChatState):
     def _end(self) -> None:
         self.generating = self.stopping = False
         self.generation_id = self.live_message_id = self.live_text = self.live_status = ""
+        self.live_thinking = ""
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = self._user_message_id = self._owner_process = ""
-        self._replace_from = ""
+        self._replace_from, self._new_settings = "", {}
 
     def recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
@@ -96,6 +99,7 @@ class LiveState(ChatState):
                 user_text=self._user_text,
                 user_message_id=self._user_message_id or None,
                 replace_from_message_id=self._replace_from or None,
+                new_conversation_settings=self._new_settings,
                 generation_id=self.generation_id,
                 assistant_message_id=self.live_message_id,
                 model=settings.model,
@@ -127,6 +131,7 @@ class LiveState(ChatState):
         if snapshot.status != self.live_status and snapshot.status == "streaming":
             self.announcement = "Claude is replying…"
         self.live_text = snapshot.text
+        self.live_thinking = snapshot.thinking
         self.live_status = snapshot.status
         self.live_output_tokens = snapshot.output_tokens
         self.live_elapsed_s = snapshot.elapsed_s

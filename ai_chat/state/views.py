@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message
 
@@ -20,6 +21,11 @@ class ChatMessage:
     output_tokens: int = 0
     output_estimated: bool = False
     duration_s: float = 0.0
+    thinking: str = ""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0  # 0 when unknown (no usage, or a model without a price)
+    cost_label: str = ""
 
 
 def to_view(message: Message) -> ChatMessage:
@@ -36,4 +42,25 @@ def to_view(message: Message) -> ChatMessage:
         output_tokens=message.output_tokens or 0,
         output_estimated=message.output_tokens_estimated,
         duration_s=round(max(0.0, duration), 1),
+        thinking=message.thinking or "",
+        cache_read_tokens=message.cache_read_input_tokens or 0,
+        cache_write_tokens=message.cache_creation_input_tokens or 0,
+        cost_usd=(cost := _cost(message)),
+        cost_label=format_cost(cost),
     )
+
+
+def format_cost(usd: float) -> str:
+    if not usd:
+        return ""
+    return "<$0.0001" if usd < 0.0001 else f"${usd:.4f}"
+
+
+def _cost(message: Message) -> float:
+    usage = Usage(
+        input_tokens=message.input_tokens or 0,
+        output_tokens=message.output_tokens or 0,
+        cache_creation_input_tokens=message.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=message.cache_read_input_tokens or 0,
+    )
+    return cost_usd(message.model or "", usage) or 0.0

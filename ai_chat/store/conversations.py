@@ -11,13 +11,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.models import Conversation, Message, MessageStatus, Role, new_id, utcnow
 
+# No temperature: API version 2026-10-21 (SDK 2.x) rejects sampling parameters with a 400.
+SETTING_FIELDS = ("model", "system_prompt", "max_output_tokens", "thinking_budget")
+
 
 class ConversationNotFound(LookupError):
     """No such conversation for this owner (never reveals other owners' ids)."""
 
 
-async def create_conversation(session: AsyncSession, owner: str, title: str = "") -> Conversation:
-    conversation = Conversation(owner=owner, title=title[:200])
+async def create_conversation(
+    session: AsyncSession, owner: str, title: str = "", settings: dict | None = None
+) -> Conversation:
+    conversation = Conversation(owner=owner, title=title[:200], **_settings_only(settings or {}))
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+def _settings_only(values: dict) -> dict:
+    return {k: v for k, v in values.items() if k in SETTING_FIELDS}
+
+
+async def update_settings(
+    session: AsyncSession, owner: str, conversation_id: str, values: dict
+) -> Conversation:
+    conversation = await require_conversation(session, owner, conversation_id)
+    for key, value in _settings_only(values).items():
+        setattr(conversation, key, value)
     session.add(conversation)
     await session.flush()
     return conversation

@@ -50,6 +50,11 @@ class Conversation(SQLModel, table=True):
     title: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=_TS, index=True)
+    # Per-conversation settings; None = the server default (AI_CHAT_* env).
+    model: str | None = Field(default=None, max_length=64)
+    system_prompt: str = Field(default="", sa_type=sa.Text)
+    max_output_tokens: int | None = None
+    thinking_budget: int | None = None  # extended thinking when set
 
 
 class Message(SQLModel, table=True):
@@ -61,6 +66,7 @@ class Message(SQLModel, table=True):
     seq: int = Field(description="order key within the conversation")
     role: str = Field(max_length=16)
     content: str = Field(default="", sa_type=sa.Text)
+    thinking: str = Field(default="", sa_type=sa.Text)  # extended thinking shown apart
     status: str = Field(default=MessageStatus.COMPLETE.value, max_length=16)
     model: str | None = Field(default=None, max_length=64)
     stop_reason: str | None = Field(default=None, max_length=32)

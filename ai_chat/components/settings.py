@@ -1,0 +1,96 @@
+"""The conversation settings dialog: model, system prompt, output limit, thinking."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ai_chat.state.settings import SettingsState
+
+
+def _field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium", as_="label"),
+        control,
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def settings_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Conversation settings"),
+            rx.form(
+                rx.vstack(
+                    _field(
+                        "Model",
+                        rx.el.select(
+                            rx.foreach(
+                                SettingsState.model_options,
+                                lambda option: rx.el.option(option[1], value=option[0]),
+                            ),
+                            name="model",
+                            default_value=SettingsState.model,
+                            aria_label="Model",
+                            class_name="settings-select",
+                        ),
+                    ),
+                    _field(
+                        "System prompt",
+                        rx.text_area(
+                            name="system_prompt",
+                            default_value=SettingsState.system_prompt,
+                            aria_label="System prompt",
+                            rows="4",
+                            width="100%",
+                        ),
+                        "Sent unchanged with every turn (so Claude's prompt cache keeps working).",
+                    ),
+                    rx.hstack(
+                        _field(
+                            "Max output tokens",
+                            rx.input(
+                                name="max_output_tokens",
+                                default_value=SettingsState.max_output_tokens,
+                                aria_label="Max output tokens",
+                                placeholder="default",
+                                type="number",
+                                min="1",
+                            ),
+                        ),
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        rx.checkbox(
+                            "Extended thinking",
+                            name="thinking",
+                            default_checked=SettingsState.thinking,
+                        ),
+                        rx.input(
+                            name="thinking_budget",
+                            default_value=SettingsState.thinking_budget,
+                            aria_label="Thinking budget (tokens)",
+                            placeholder="budget: 8192",
+                            type="number",
+                            min="1024",
+                        ),
+                        align="center",
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                        ),
+                        rx.button("Save", type="submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=SettingsState.save,
+            ),
+        ),
+        open=SettingsState.open,
+        on_open_change=SettingsState.close,
+    )

@@ -1,0 +1,118 @@
+"""Per-conversation settings: model, system prompt, output limit and thinking budget.
+
+No temperature: API version 2026-10-21, which SDK 2.x sends, rejects temperature/top_p/top_k
+with a 400 (even at default values), so the setting would only break requests.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ai_chat.config import get_settings
+from ai_chat.llm.catalog import MODELS, model_info
+from ai_chat.state.chat import LOCAL_OWNER, ChatState, model_label
+from ai_chat.store import conversations as store
+from ai_chat.store.db import session_scope
+
+MIN_THINKING_BUDGET = 1024
+
+
+class SettingsError(ValueError):
+    """A setting a person typed that we can't use; the message says why."""
+
+
+def parse_settings(form: dict) -> dict:
+    """Form fields → conversation columns, validated against the model table."""
+    model = str(form.get("model") or get_settings().model)
+    info = model_info(model)
+    if info is None and model != get_settings().model:
+        raise SettingsError(f"Unknown model {model!r}.")
+    limit = info.max_output if info else 128_000
+
+    def number(name: str, cast, low, high):
+        raw = str(form.get(name, "")).strip()
+        if not raw:
+            return None
+        try:
+            value = cast(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{name.replace('_', ' ').capitalize()} must be a number.") from exc
+        if not low <= value <= high:
+            raise SettingsError(
+                f"{name.replace('_', ' ').capitalize()} must be between {low} and {high}."
+            )
+        return value
+
+    thinking = str(form.get("thinking", "")).lower() in ("on", "true", "1")
+    return {
+        "model": model,
+        # Byte-stable: stored exactly as typed (trailing spaces trimmed), no timestamps.
+        "system_prompt": str(form.get("system_prompt", "")).rstrip()[:20_000],
+        "max_output_tokens": number("max_output_tokens", int, 1, limit),
+        "thinking_budget": (
+            number("thinking_budget", int, MIN_THINKING_BUDGET, limit) or 8192
+            if thinking and (info is None or info.thinking)
+            else None
+        ),
+    }
+
+
+class SettingsState(rx.State):
+    open: bool = False
+    model: str = ""
+    system_prompt: str = ""
+    max_output_tokens: str = ""
+    thinking: bool = False
+    thinking_budget: str = ""
+    # For a chat not created yet: applied when its first message creates it.
+    _pending: dict = {}
+
+    @rx.var
+    def model_options(self) -> list[list[str]]:
+        return [[m.id, m.label] for m in MODELS]
+
+    def _show(self, values: dict) -> None:
+        self.model = values.get("model") or get_settings().model
+        self.system_prompt = values.get("system_prompt") or ""
+        self.max_output_tokens = _text(values.get("max_output_tokens"))
+        self.thinking = bool(values.get("thinking_budget"))
+        self.thinking_budget = _text(values.get("thinking_budget"))
+
+    @rx.event
+    async def open_dialog(self):
+        chat = await self.get_state(ChatState)
+        values = self._pending
+        if chat.conversation_id:
+            async with session_scope() as session:
+                conv = await store.require_conversation(session, LOCAL_OWNER, chat.conversation_id)
+            values = {k: getattr(conv, k) for k in store.SETTING_FIELDS}
+        self._show(values)
+        self.open = True
+
+    @rx.event
+    def close(self):
+        self.open = False
+
+    @rx.event
+    async def save(self, form: dict):
+        try:
+            values = parse_settings(form)
+        except SettingsError as exc:
+            return rx.toast.error(str(exc))
+        chat = await self.get_state(ChatState)
+        if chat.conversation_id:
+            async with session_scope() as session:
+                await store.update_settings(session, LOCAL_OWNER, chat.conversation_id, values)
+        else:
+            self._pending = values
+        chat.model_label = model_label(values["model"])
+        self.open = False
+        return rx.toast.success("Settings saved for this conversation.")
+
+    def take_pending(self) -> dict:
+        pending, self._pending = self._pending, {}
+        return pending
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
