@@ -246,12 +246,22 @@ class GenerationService:
             completed_at=utcnow(),
         )
 
+    async def _conversation_exists(self, owner: str, conversation_id: str) -> bool:
+        try:
+            async with session_scope(self._db_url) as session:
+                return await store.get_conversation(session, owner, conversation_id) is not None
+        except Exception:  # noqa: BLE001 - the DB itself is down: report the save failure
+            return True
+
     async def _store_reply(self, job: GenerationJob, reply: LiveReply, seq: int) -> TurnFinished:
         message = self._assistant_row(reply, seq)
         try:
             async with session_scope(self._db_url) as session:
                 await store.save_assistant_message(session, job.owner, message)
         except Exception as exc:
+            if not await self._conversation_exists(job.owner, message.conversation_id):
+                log.info("conversation %s was deleted during its reply", message.conversation_id)
+                return TurnFinished(message)  # nothing to save it into, nothing to report
             log.exception("storing the assistant turn failed")
             return TurnFinished(
                 message,

@@ -82,6 +82,9 @@ class LiveState(ChatState):
         """Stop button / Esc. Cancels the task that holds the Claude stream (closes it now)."""
         if self.recover_orphan():
             return orphan_toast()
+        await self.stop_generation()
+
+    async def stop_generation(self) -> None:
         if not self.generating or self.stopping:
             return
         self.stopping = True

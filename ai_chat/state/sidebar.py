@@ -91,7 +91,12 @@ class SidebarState(rx.State):
 
     @rx.event
     async def confirm_delete(self):
+        from ai_chat.state.live import LiveState  # live imports this module
+
         doomed, self.delete_id = self.delete_id, ""
+        live = await self.get_state(LiveState)
+        if live.generating and live.live_conversation_id == doomed:
+            await live.stop_generation()  # nothing left to save the reply into
         try:
             async with session_scope() as session:
                 await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)

@@ -100,3 +100,24 @@ async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
         return chat.conversation_id == "" and chat.messages == []
 
     await eventually(moved, what="the open conversation to be closed")
+
+
+async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
+    await tab.open()
+    tag = unique_tag()
+    await tab.send(f"doomed [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
+
+    async def streaming() -> bool:
+        return bool((await tab.live()).live_text)
+
+    await eventually(streaming, what="streamed text")
+    cid = (await tab.chat()).conversation_id
+    await tab.fire(SidebarState, "open_delete", conversation_id=cid, title="doomed")
+    await tab.fire(SidebarState, "confirm_delete")
+    record = await sim.recorder.wait_for_async(
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+    )
+    assert record.outcome == "disconnected"
+    await wait_idle(tab)
+    assert not any("could not be saved" in str(e.payload) for e in tab.frontend_events())
+    assert (await tab.chat()).messages == []
