@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
+from ai_chat.components.markdown import safe_markdown
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.views import ChatMessage
@@ -17,8 +18,8 @@ STATUS_BADGES = {
 
 
 def _markdown(text) -> rx.Component:
-    # Model output is untrusted: no raw HTML.
-    return rx.markdown(text, use_raw=False, class_name="message-body")
+    # Model output is untrusted: no raw HTML, inert unsafe links, no auto-loaded images.
+    return safe_markdown(text, class_name="message-body")
 
 
 def _status_badge(status) -> rx.Component:

@@ -20,7 +20,14 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
-from .options import OptionError, SimOptions, from_env, resolve, strip_directives
+from .options import (
+    OptionError,
+    SimOptions,
+    from_env,
+    remove_directives,
+    resolve,
+    strip_directives,
+)
 from .protocol import (
     Receive,
     Scope,
@@ -142,7 +149,13 @@ class SimulatorApp:
             return
         assert opts is not None and isinstance(body, dict)  # no problem implies both
 
-        tokens = split_tokens(reply_text(strip_directives(prompt), opts.tokens))
+        # echo=1: the prompt itself is the reply (tests inject exact "model output" this way).
+        text = (
+            remove_directives(prompt)
+            if opts.echo
+            else reply_text(strip_directives(prompt), opts.tokens)
+        )
+        tokens = split_tokens(text)
         max_tokens = int(body["max_tokens"])
         reply = Reply(
             request_id=rid,

@@ -38,6 +38,7 @@ MAX_WAIT_S = 600.0  # no simulated wait may exceed this (a stall is capped too)
 
 # `[[sim ...]]`; the body excludes `]` so two directives on one line stay separate.
 DIRECTIVE_RE = re.compile(r"\[\[sim(?:\s+([^\]]*))?\s*\]\]")
+_DIRECTIVE_WITH_SPACE_RE = re.compile(r"[ \t]*" + DIRECTIVE_RE.pattern)
 
 
 class OptionError(ValueError):
@@ -58,6 +59,7 @@ class SimOptions:
     stall: int | None = None  # go silent after N tokens until the client leaves
     ping: float = 1.0  # ping interval during silent waits; 0 disables pings
     tag: str | None = None  # free string recorded with the request
+    echo: bool = False  # reply with the last user message verbatim (directives removed)
 
 
 def _float(lo: float, hi: float, lo_open: bool = False) -> Callable[[str], float]:
@@ -101,6 +103,14 @@ def _error_type(raw: str) -> str:
     return raw
 
 
+def _flag(raw: str) -> bool:
+    if raw.lower() in ("1", "true"):
+        return True
+    if raw.lower() in ("0", "false"):
+        return False
+    raise OptionError(f"expected 1 or 0, got {raw!r}")
+
+
 def _tag(raw: str) -> str:
     if not raw:
         raise OptionError("expected a non-empty string")
@@ -120,6 +130,7 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {
     "stall": _int(0, MAX_TOKENS_OPTION),
     "ping": _float(0.0, MAX_WAIT_S),
     "tag": _tag,
+    "echo": _flag,
 }
 
 ENV_VARS: dict[str, str] = {
@@ -176,6 +187,15 @@ def directive_pairs(text: str) -> dict[str, str]:
     if not matches:
         return {}
     return split_pairs(matches[-1].group(1) or "", "[[sim]] directive")
+
+
+def remove_directives(text: str) -> str:
+    """`text` without its directives (and the spaces/tabs just before each), right-trimmed.
+
+    Unlike strip_directives, leading whitespace and inner layout survive: an echoed
+    Markdown payload (indented code, line breaks) must reach the client byte for byte.
+    """
+    return _DIRECTIVE_WITH_SPACE_RE.sub("", text).rstrip()
 
 
 def strip_directives(text: str) -> str:

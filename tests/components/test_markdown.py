@@ -1,0 +1,76 @@
+"""What safe_markdown compiles to: checked on the generated JS, no browser needed.
+
+The browser proves behaviour (tests/browser/test_rendering_safety.py); these catch a
+regression in seconds, e.g. someone re-enabling raw HTML or dropping the image guard.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import reflex as rx
+
+from ai_chat.components.markdown import safe_markdown
+
+
+def _compiled(text: str | rx.Var[str] = "x") -> tuple[str, str]:
+    wrapper = safe_markdown(text, class_name="message-body")
+    markdown = wrapper.children[0]
+    return str(wrapper.render()), markdown._get_custom_code() or ""
+
+
+_NEXT_RENDERER = re.compile(r'\), \["(?:h[1-6]|p|ul|ol|li|a|code|img|pre|table)"\] : ')
+
+
+def _renderer(code: str, tag: str) -> str:
+    """The JS of one entry of the component map (up to the next entry)."""
+    start = code.index(f'["{tag}"] : ')
+    following = _NEXT_RENDERER.search(code, start + 1)
+    return code[start : following.start() if following else None]
+
+
+def test_no_raw_html_and_gfm_math_on() -> None:
+    rendered, _ = _compiled()
+    inner = str(safe_markdown("x").children[0].render())
+    assert "rehypeRaw" not in inner
+    assert "remarkGfm" in inner and "remarkMath" in inner and "rehypeKatex" in inner
+    assert "message-body" in rendered
+
+
+def test_links_only_http_and_mailto_with_safe_rel() -> None:
+    _, code = _compiled()
+    link = _renderer(code, "a")
+    assert '/^(https?|mailto):/i.test(props.href ?? "")' in link
+    assert 'rel:"noopener noreferrer nofollow"' in link and 'target:"_blank"' in link
+    assert "ReactRouterLink" not in link  # a plain <a>, no client-side routing
+    assert "md-link-blocked" in link
+
+
+def test_images_are_text_placeholders() -> None:
+    _, code = _compiled()
+    image = _renderer(code, "img")
+    assert 'jsx("span"' in image and "props.src" in image and "props.alt" in image
+    assert '"img"' not in image.replace('["img"]', "")
+
+
+def test_code_blocks_keep_highlighting_and_copy_client_side() -> None:
+    _, code = _compiled()
+    pre = _renderer(code, "pre")
+    assert "SyntaxHighlighter" in pre
+    assert '"aria-label":"Copy code"' in pre
+    assert "navigator.clipboard" in pre and "writeText(children)" in pre
+    assert "addEvents" not in pre  # no trip through Reflex's event queue
+
+
+def test_takes_a_var() -> None:
+    # A Var, as message.py passes it (no State subclass here: it would join the app's tree).
+    rendered, _ = _compiled(rx.Var("message.content", _var_type=str))
+    assert "message.content" in rendered
+
+
+def test_safety_options_cannot_be_overridden() -> None:
+    with pytest.raises(TypeError):
+        safe_markdown("x", use_raw=True)
+    with pytest.raises(TypeError):
+        safe_markdown("x", component_map={})
