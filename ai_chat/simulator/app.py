@@ -41,7 +41,7 @@ from .protocol import (
     send_json,
 )
 from .records import Recorder, RequestRecord
-from .script import reply_text, split_tokens
+from .script import reply_text, split_tokens, thinking_text
 from .streaming import Reply, json_reply, stream_reply, watch_disconnect
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's request size limit
@@ -131,6 +131,8 @@ class SimulatorApp:
             stream=bool(body.get("stream")) if isinstance(body, dict) else False,
             messages=messages,
             system=system,
+            thinking=body.get("thinking") if isinstance(body, dict) else None,
+            cache_control=body.get("cache_control") if isinstance(body, dict) else None,
             options=asdict(opts) if opts else {},
         )
         # Checked in the API's order: key, then size/options, then the body's fields.
@@ -167,6 +169,11 @@ class SimulatorApp:
             opts=opts,
             record=record,
             recorder=self.recorder,
+            # Extended thinking requested: a thinking block streams before the answer.
+            thinking=split_tokens(thinking_text(strip_directives(prompt)))
+            if isinstance(body.get("thinking"), dict)
+            and body["thinking"].get("type") in ("enabled", "adaptive")
+            else [],
         )
         work = stream_reply(send, reply) if body.get("stream") else json_reply(send, reply)
         await watch_disconnect(receive, reply, work)

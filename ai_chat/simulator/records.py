@@ -39,6 +39,8 @@ class RequestRecord:
     status: int | None = None  # HTTP status sent
     messages: Any = None  # the request body's `messages`, as sent
     system: Any = None
+    thinking: Any = None  # the request's `thinking` config, as sent
+    cache_control: Any = None  # the request's top-level `cache_control`, as sent
     options: dict[str, Any] = field(default_factory=dict)  # effective SimOptions
 
     @property

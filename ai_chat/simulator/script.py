@@ -87,3 +87,16 @@ def reply_text(prompt: str, n_tokens: int) -> str:
 def split_tokens(text: str) -> list[str]:
     """Split into 4-character tokens; ``"".join(split_tokens(t)) == t``."""
     return [text[i : i + TOKEN_CHARS] for i in range(0, len(text), TOKEN_CHARS)]
+
+
+THINKING_TOKENS = 40
+
+
+def thinking_text(prompt: str, n_tokens: int = THINKING_TOKENS) -> str:
+    """What the simulator "thinks" when extended thinking is on: plainly simulated."""
+    base = (
+        f"(Simulated thinking.) The user asked: {_quote(prompt)}. A good answer states the "
+        "point first, gives an example, then a short summary. "
+    )
+    want = n_tokens * TOKEN_CHARS
+    return (base * (want // len(base) + 1))[:want]

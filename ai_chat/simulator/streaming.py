@@ -55,6 +55,7 @@ class Reply:
     record: RequestRecord
     recorder: Recorder
     done: bool = field(default=False)  # the response was completed on purpose
+    thinking: list[str] = field(default_factory=list)  # thinking tokens, sent before the text
 
     def mark(self, **changes: Any) -> None:
         self.recorder.update(self.record, **changes)
@@ -175,22 +176,31 @@ async def stream_reply(send: Send, reply: Reply) -> None:
             },
         }
     )
-    await p.frame(
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
-    )
     await p.frame({"type": "ping"})
+    text_index = 0
+    if reply.thinking:
+        await _stream_thinking(p, reply)
+        text_index = 1
+    await p.frame(
+        {
+            "type": "content_block_start",
+            "index": text_index,
+            "content_block": {"type": "text", "text": ""},
+        }
+    )
 
     failure = reply.failure()
     limit = failure[1] if failure else len(reply.tokens)
     sent = 0
     while sent < limit:
         end = min(sent + reply.opts.chunk, limit)
-        await p.wait_until(p.due(end - 1))  # a chunk goes out when its last token is due
+        # a chunk goes out when its last token is due (thinking tokens came first)
+        await p.wait_until(p.due(len(reply.thinking) + end - 1))
         text = "".join(reply.tokens[sent:end])
         await p.frame(
             {
                 "type": "content_block_delta",
-                "index": 0,
+                "index": text_index,
                 "delta": {"type": "text_delta", "text": text},
             }
         )
@@ -200,12 +210,12 @@ async def stream_reply(send: Send, reply: Reply) -> None:
         reply.mark(tokens_sent=sent)
 
     if failure is None:
-        await p.frame({"type": "content_block_stop", "index": 0})
+        await p.frame({"type": "content_block_stop", "index": text_index})
         await p.frame(
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": sent},
+                "usage": {"output_tokens": sent + len(reply.thinking)},
             }
         )
         await p.frame({"type": "message_stop"})
@@ -225,6 +235,34 @@ async def stream_reply(send: Send, reply: Reply) -> None:
         reply.mark(outcome="dropped", completed_at=time.time())
     # drop / stall timeout: return with the chunked body unfinished, so the server cuts the
     # connection and the client sees an incomplete message.
+
+
+async def _stream_thinking(p: Pacer, reply: Reply) -> None:
+    """Block 0: thinking_delta frames, then the signature that closes a thinking block."""
+    await p.frame(
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        }
+    )
+    for k, token in enumerate(reply.thinking):
+        await p.wait_until(p.due(k))
+        await p.frame(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": token},
+            }
+        )
+    await p.frame(
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "signature_delta", "signature": "sim-signature"},
+        }
+    )
+    await p.frame({"type": "content_block_stop", "index": 0})
 
 
 async def _finish(send: Send, reply: Reply, outcome: str) -> None:

@@ -38,3 +38,23 @@ def test_settings_dialog_changes_model_and_system_prompt(page: Page, served_app:
     expect(page.get_by_role("textbox", name="System prompt")).to_have_value(
         "Answer like a pirate."
     )
+
+
+def test_extended_thinking_shows_in_a_collapsed_block(page: Page, served_app: ServedApp):
+    open_chat(page, served_app)
+    page.get_by_role("button", name="Conversation settings").click()
+    dialog = page.get_by_role("dialog", name="Conversation settings")
+    dialog.get_by_role("checkbox", name="Extended thinking").click()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    send_with_enter(page, "Think first [[sim tokens=40 tps=80 ttft=0]]")
+    live_thinking = page.locator("#live-reply details.thinking")
+    expect(live_thinking).to_be_visible()
+    reply = page.locator('.bubble[data-role="assistant"][data-status="complete"]')
+    expect(reply).to_have_count(1)
+    details = reply.locator("details.thinking")
+    expect(details).not_to_have_attribute("open", "")  # collapsed: the answer comes first
+    details.locator("summary").click()
+    expect(details).to_contain_text("Simulated thinking")
+    expect(reply.locator(".message-body")).not_to_contain_text("Simulated thinking")
+    page.screenshot(path=str(ARTIFACTS / "thinking.png"))

@@ -74,3 +74,30 @@ async def test_settings_chosen_before_the_first_message_shape_the_request(tab, s
     await wait_idle(tab)
     (second,) = sim.recorder.find(tag2)
     assert second.model == "claude-opus-5-5" and second.system == record.system
+
+
+async def test_extended_thinking_streams_apart_and_is_stored(tab, sim):
+    from ai_chat.simulator.script import thinking_text
+
+    await tab.open()
+    await tab.fire(SettingsState, "save", form={"thinking": "on", "thinking_budget": "2048"})
+    tag = unique_tag()
+    await tab.send(f"Ponder this [[sim tokens=20 tps=200 ttft=0 tag={tag}]]")
+    seen: list[str] = []
+
+    async def thought() -> bool:
+        seen.append((await tab.live()).live_thinking)
+        return bool(seen[-1])
+
+    from tests.conftest import eventually
+
+    await eventually(thought, what="thinking to stream")
+    await wait_idle(tab)
+    (record,) = sim.recorder.find(tag)
+    assert record.thinking == {"type": "enabled", "budget_tokens": 2048}
+    assert record.cache_control == {"type": "ephemeral"}  # prompt caching on every request
+    final = (await tab.chat()).messages[-1]
+    assert final.thinking == thinking_text("Ponder this")
+    assert not final.content.startswith("(Simulated thinking.)")  # the answer stays apart
+    rows = await stored_messages((await tab.chat()).conversation_id, owner="local")
+    assert rows[-1].thinking == final.thinking
