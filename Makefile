@@ -10,7 +10,7 @@ BUN_DIR := .tools/bun
 BUN_MIN := 1.4.4
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev bun chromium migrate lint clean
+.PHONY: run test install install-dev bun chromium axe migrate lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,14 @@ chromium:
 	fi
 	@$(CHROMIUM) --version
 
-test: install-dev bun chromium
+# axe-core (npm) checks WCAG AA in the browser tests.
+AXE_VERSION := 4.14.1
+.tools/axe/node_modules/axe-core/axe.min.js:
+	npm install --silent --no-audit --no-fund --prefix .tools/axe axe-core@$(AXE_VERSION) >/dev/null
+
+axe: .tools/axe/node_modules/axe-core/axe.min.js
+
+test: install-dev bun chromium axe
 	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
 	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -24,7 +24,7 @@ def _api() -> Starlette | None:
 app = rx.App(
     stylesheets=["/chat.css"],
     # Top of the page: at the bottom, toasts cover the Send/Stop button.
-    toaster=rx.toast.provider(position="top-center", close_button=True, rich_colors=True),
+    toaster=rx.toast.provider(position="top-center", close_button=True),
     api_transformer=_api(),
 )
 ON_LOAD = [ChatState.load_route, SidebarState.refresh]

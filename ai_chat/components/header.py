@@ -57,7 +57,9 @@ def header() -> rx.Component:
         ),
         rx.cond(
             connected,
-            rx.badge("Connected", color_scheme="green", variant="soft", role="status"),
+            rx.badge(
+                "Connected", color_scheme="green", variant="soft", role="status", high_contrast=True
+            ),
             rx.badge("Offline — reconnecting", color_scheme="red", variant="solid", role="status"),
         ),
         rx.icon_button(

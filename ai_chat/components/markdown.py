@@ -116,6 +116,11 @@ def _copy_button() -> rx.Component:
 def _code_block(text: rx.Var, **props: Any) -> rx.Component:
     # rx.markdown's default `pre` renderer (props carries `language`) plus a copy button in a
     # top strip of its own, so it never covers code.
+    # Highlighting themes chosen for WCAG AA contrast (the default one-light fails it).
+    props.setdefault(
+        "theme",
+        rx.color_mode_cond(light=rx.code_block.themes.vs, dark=rx.code_block.themes.a11y_dark),
+    )
     return rx.box(
         rx.code_block(text, margin="0", padding="2.4em 1em 1em 1em", wrap_long_lines=True, **props),
         _copy_button(),

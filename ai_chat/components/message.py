@@ -26,7 +26,12 @@ def _status_badge(status) -> rx.Component:
     return rx.match(
         status,
         *[
-            (key, rx.badge(label, color_scheme=color, variant="soft", data_status=key))
+            (
+                key,
+                rx.badge(
+                    label, color_scheme=color, variant="soft", data_status=key, high_contrast=True
+                ),
+            )
             for key, (label, color) in STATUS_BADGES.items()
         ],
         rx.fragment(),
@@ -120,6 +125,7 @@ def message_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
                         color_scheme="red",
                         size="1",
                         role="alert",
+                        high_contrast=True,
                     ),
                 ),
                 rx.hstack(

@@ -35,9 +35,7 @@ def test_settings_dialog_changes_model_and_system_prompt(page: Page, served_app:
     page.reload()
     expect(page.locator(".model-badge")).to_have_text("Claude Opus 5.5")
     page.get_by_role("button", name="Conversation settings").click()
-    expect(page.get_by_role("textbox", name="System prompt")).to_have_value(
-        "Answer like a pirate."
-    )
+    expect(page.get_by_role("textbox", name="System prompt")).to_have_value("Answer like a pirate.")
 
 
 def test_extended_thinking_shows_in_a_collapsed_block(page: Page, served_app: ServedApp):

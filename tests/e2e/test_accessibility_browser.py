@@ -1,0 +1,102 @@
+"""Accessibility checked by axe-core (WCAG 2 A/AA rules, colour contrast included) in light and
+dark mode and at phone width, plus the polite live region and a reload mid-stream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import service_missing
+from tests.e2e.conftest import ARTIFACTS, ROOT, ServedApp
+from tests.e2e.test_chat_browser import open_chat, send_with_enter
+
+AXE = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _axe(page: Page, name: str) -> list[dict]:
+    # Toasts fade in; measuring mid-animation would blend their colours.
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-sonner-toast]')]"
+        ".every(t => getComputedStyle(t).opacity === '1')"
+    )
+    if not AXE.exists():
+        service_missing("axe-core", f"{AXE} missing (make test installs it)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_AA,
+    )
+    violations = [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [{"target": n["target"], "why": n["failureSummary"]} for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+    Path(ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(violations, indent=2))
+    return violations
+
+
+def _conversation(page: Page, served_app: ServedApp) -> None:
+    open_chat(page, served_app)
+    send_with_enter(page, "Accessible? [[sim tokens=160 tps=400 ttft=0]]")
+    expect(page.locator('.bubble[data-role="assistant"][data-status="complete"]')).to_have_count(1)
+    send_with_enter(page, "Fail on purpose [[sim error=529 retry_after=30]]")
+    expect(page.locator('.bubble[data-status="failed"]')).to_have_count(1)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_wcag_aa_violations(page: Page, served_app: ServedApp, theme: str):
+    _conversation(page, served_app)
+    if theme == "dark":
+        page.get_by_role("button", name="Toggle dark mode").click()
+        page.wait_for_function("document.documentElement.classList.contains('dark')")
+    page.wait_for_timeout(400)  # let the theme's colour transition settle before measuring
+    assert _axe(page, theme) == []
+
+
+def test_no_violations_at_phone_width_with_the_list_open(page: Page, served_app: ServedApp):
+    page.set_viewport_size({"width": 390, "height": 800})
+    _conversation(page, served_app)
+    page.get_by_role("button", name="Show conversations").click()
+    expect(page.get_by_role("button", name="Hide conversations")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "phone-list.png"))
+    assert _axe(page, "phone") == []
+
+
+def test_status_is_announced_politely_not_per_token(page: Page, served_app: ServedApp):
+    open_chat(page, served_app)
+    announcer = page.locator("#announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    page.evaluate(
+        """() => {
+          window.__announcements = [];
+          new MutationObserver(() => window.__announcements.push(
+            document.getElementById('announcer').textContent))
+            .observe(document.getElementById('announcer'),
+                     {childList: true, subtree: true, characterData: true});
+        }"""
+    )
+    send_with_enter(page, "Announce me [[sim tokens=200 tps=100 ttft=0.3]]")
+    expect(page.locator('.bubble[data-role="assistant"][data-status="complete"]')).to_have_count(1)
+    expect(announcer).to_contain_text("Claude replied:")
+    announced = page.evaluate("window.__announcements")
+    assert len(announced) <= 5, announced  # 200 tokens, a handful of announcements
+
+
+def test_reload_mid_stream_keeps_streaming(page: Page, served_app: ServedApp):
+    open_chat(page, served_app)
+    send_with_enter(page, "Survive a reload [[sim tokens=300 tps=60 ttft=0]]")
+    page.wait_for_function(
+        "document.querySelector('#live-reply .message-body')?.innerText.length > 80"
+    )
+    page.reload()
+    expect(page.locator("#live-reply")).to_be_visible()  # the same tab token: still streaming
+    done = page.locator('.bubble[data-role="assistant"][data-status="complete"]')
+    expect(done).to_have_count(1, timeout=30_000)
+    expect(page.locator('.bubble[data-role="user"]')).to_have_count(1)
