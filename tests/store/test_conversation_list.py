@@ -88,3 +88,24 @@ async def test_truncate_removes_a_turn_and_everything_after(adb):
         assert await store.truncate_from(s, "alice", cid, two.id) == 2
     async with session_scope(adb) as s:
         assert [m.content for m in await store.list_messages(s, "alice", cid)] == ["one"]
+
+
+async def test_a_thousand_conversations_page_in_fifties(adb):
+    from ai_chat.store.models import Conversation
+
+    async with session_scope(adb) as s:
+        base = utcnow()
+        s.add_all(
+            Conversation(
+                owner="alice", title=f"chat {i:04d}", updated_at=base - timedelta(seconds=i)
+            )
+            for i in range(1000)
+        )
+    seen: list[str] = []
+    async with session_scope(adb) as s:
+        for offset in range(0, 1000, 50):
+            page = await lists.list_conversations(s, "alice", limit=50, offset=offset)
+            assert len(page) == 50
+            seen += [c.title for c in page]
+        assert await lists.list_conversations(s, "alice", limit=50, offset=1000) == []
+    assert seen == [f"chat {i:04d}" for i in range(1000)]  # newest first, none twice
