@@ -96,7 +96,18 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
             _action(
                 "refresh-cw", "Regenerate reply", ChatState.regenerate, class_name="turn-action"
             ),
-            _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
+            rx.fragment(
+                _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
+                rx.cond(
+                    message.status == "cancelled",
+                    _action(
+                        "fast-forward",
+                        "Continue",
+                        ChatState.continue_reply,
+                        class_name="turn-action",
+                    ),
+                ),
+            ),
         ),
     )
     return rx.hstack(

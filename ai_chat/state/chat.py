@@ -15,6 +15,7 @@ from ai_chat.store.models import new_id
 # Single-user until accounts land; every query already takes the owner.
 LOCAL_OWNER = "local"
 COMPOSER_ID = "message"
+CONTINUE_PROMPT = "Please continue where you stopped."
 
 
 class ChatState(rx.State):
@@ -123,6 +124,12 @@ class ChatState(rx.State):
         return await self._start_turn(
             last_user.content, replace_from=last_user.id, reuse_id=last_user.id
         )
+
+    @rx.event
+    async def continue_reply(self):
+        """After a stopped reply: ask Claude to pick up where it stopped (a visible new turn,
+        which every model supports, rather than a prefill some models reject)."""
+        return await self._start_turn(CONTINUE_PROMPT, replace_from=None)
 
     @rx.event
     def start_edit(self, message_id: str):

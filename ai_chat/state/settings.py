@@ -69,7 +69,14 @@ class SettingsState(rx.State):
 
     @rx.var
     def model_options(self) -> list[list[str]]:
-        return [[m.id, m.label] for m in MODELS]
+        return [
+            [
+                m.id,
+                f"{m.label} · {m.context_window // 1000:,}K context · "
+                f"${m.input_per_mtok:g}/${m.output_per_mtok:g} per MTok",
+            ]
+            for m in MODELS
+        ]
 
     def _show(self, values: dict) -> None:
         self.model = values.get("model") or get_settings().model

@@ -132,3 +132,18 @@ def test_dark_mode_toggle(page: Page, served_app: ServedApp):
     page.wait_for_function(f"{html_dark} !== {str(before).lower()}")
     page.screenshot(path=str(ARTIFACTS / ("dark.png" if not before else "light.png")))
     assert page.evaluate(background) is not None
+
+
+def test_retry_and_continue_after_a_stop(page: Page, served_app: ServedApp):
+    open_chat(page, served_app)
+    send_with_enter(page, "Long story [[sim tokens=2000 tps=40 ttft=0]]")
+    page.wait_for_function(
+        "document.querySelector('#live-reply .message-body')?.innerText.length > 40"
+    )
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(_assistant(page, "cancelled")).to_have_count(1)
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator('.bubble[data-role="user"]').last).to_contain_text("continue where")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(_assistant(page, "cancelled")).to_have_count(2)

@@ -121,3 +121,24 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     await wait_idle(tab)
     assert not any("could not be saved" in str(e.payload) for e in tab.frontend_events())
     assert (await tab.chat()).messages == []
+
+
+async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
+    from ai_chat.state.chat import CONTINUE_PROMPT
+
+    await tab.open()
+    await tab.send("story [[sim tokens=3000 tps=100 ttft=0]]")
+
+    async def streaming() -> bool:
+        return bool((await tab.live()).live_text)
+
+    await eventually(streaming, what="streamed text")
+    await tab.stop()
+    await wait_idle(tab)
+    await tab.fire(ChatState, "continue_reply")
+    await wait_idle(tab)
+    chat = await tab.chat()
+    assert [(m.role, m.status) for m in chat.messages][:3] == [
+        ("user", "complete"), ("assistant", "cancelled"), ("user", "complete")]
+    assert chat.messages[2].content == CONTINUE_PROMPT
+    assert chat.messages[3].role == "assistant"
