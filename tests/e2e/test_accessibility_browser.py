@@ -54,7 +54,7 @@ def _conversation(page: Page, served_app: ServedApp) -> None:
 def test_no_wcag_aa_violations(page: Page, served_app: ServedApp, theme: str):
     _conversation(page, served_app)
     if theme == "dark":
-        page.get_by_role("button", name="Toggle dark mode").click()
+        page.get_by_role("button", name="Toggle dark mode", exact=True).click()
         page.wait_for_function("document.documentElement.classList.contains('dark')")
     page.wait_for_timeout(400)  # let the theme's colour transition settle before measuring
     assert _axe(page, theme) == []
@@ -63,8 +63,8 @@ def test_no_wcag_aa_violations(page: Page, served_app: ServedApp, theme: str):
 def test_no_violations_at_phone_width_with_the_list_open(page: Page, served_app: ServedApp):
     page.set_viewport_size({"width": 390, "height": 800})
     _conversation(page, served_app)
-    page.get_by_role("button", name="Show conversations").click()
-    expect(page.get_by_role("button", name="Hide conversations")).to_be_visible()
+    page.get_by_role("button", name="Show conversations", exact=True).click()
+    expect(page.get_by_role("button", name="Hide conversations", exact=True)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "phone-list.png"))
     assert _axe(page, "phone") == []
 

@@ -28,7 +28,7 @@ def test_regenerate_replaces_the_reply(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
     _chat(page, "Regenerate me")
     first_id = _assistant(page, "complete").get_attribute("id")
-    page.get_by_role("button", name="Regenerate reply").click()
+    page.get_by_role("button", name="Regenerate reply", exact=True).click()
     expect(_assistant(page, "complete")).not_to_have_attribute("id", first_id, timeout=10_000)
     expect(_assistant(page, "complete")).to_have_count(1)
     expect(page.locator('.bubble[data-role="user"]')).to_have_count(1)
@@ -38,8 +38,8 @@ def test_edit_and_resend_replaces_later_turns(page: Page, served_app: ServedApp)
     open_chat(page, served_app)
     _chat(page, "Original question")
     _chat(page, "Follow-up")
-    page.get_by_role("button", name="Edit message").first.click()
-    box = page.get_by_role("textbox", name="Message")
+    page.get_by_role("button", name="Edit message", exact=True).first.click()
+    box = page.get_by_role("textbox", name="Message", exact=True)
     expect(box).to_have_value(re.compile("^Original question"))
     expect(page.get_by_text("Editing a message")).to_be_visible()
     box.fill(f"Edited question {QUICK}")
@@ -55,22 +55,22 @@ def test_sidebar_rename_search_and_delete(page: Page, served_app: ServedApp):
     word = uuid.uuid4().hex[:8]
     open_chat(page, served_app)
     _chat(page, f"Keep {word}")
-    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("button", name="New chat", exact=True).click()
     expect(page).to_have_url(re.compile(r"/$"))
     _chat(page, f"Doomed {word}")
     doomed_url = page.url
 
-    nav = page.get_by_role("navigation", name="Conversations")
-    nav.get_by_role("searchbox", name="Search conversations").fill(word)
+    nav = page.get_by_role("navigation", name="Conversations", exact=True)
+    nav.get_by_role("searchbox", name="Search conversations", exact=True).fill(word)
     expect(nav.locator(".conv-item")).to_have_count(2)
-    nav.get_by_role("searchbox", name="Search conversations").fill(f"Keep {word}")
+    nav.get_by_role("searchbox", name="Search conversations", exact=True).fill(f"Keep {word}")
     expect(nav.locator(".conv-item")).to_have_count(1)
-    nav.get_by_role("searchbox", name="Search conversations").fill(word)
+    nav.get_by_role("searchbox", name="Search conversations", exact=True).fill(word)
     expect(nav.locator(".conv-item")).to_have_count(2)
 
     nav.get_by_role("button", name=re.compile(f"^Actions for Doomed {word}")).click()
-    page.get_by_role("menuitem", name="Rename").click()
-    title_box = page.get_by_role("textbox", name="New title")
+    page.get_by_role("menuitem", name="Rename", exact=True).click()
+    title_box = page.get_by_role("textbox", name="New title", exact=True)
     title_box.fill(f"Renamed {word}")
     title_box.press("Enter")
     expect(nav.get_by_role("link", name=f"Renamed {word}")).to_be_visible()
@@ -78,10 +78,10 @@ def test_sidebar_rename_search_and_delete(page: Page, served_app: ServedApp):
     page.screenshot(path=str(ARTIFACTS / "sidebar.png"))
 
     nav.get_by_role("button", name=f"Actions for Renamed {word}").click()
-    page.get_by_role("menuitem", name="Delete").click()
+    page.get_by_role("menuitem", name="Delete", exact=True).click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("can't be undone")
-    dialog.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Delete", exact=True).click()
     expect(nav.locator(".conv-item")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"/$"))  # the open conversation was deleted
     page.goto(doomed_url)  # an absolute URL
@@ -96,11 +96,13 @@ def test_copy_and_export(browser, served_app: ServedApp):
     try:
         open_chat(page, served_app)
         _chat(page, "Copy me")
-        page.locator('.bubble[data-role="user"]').get_by_role("button", name="Copy message").click()
+        page.locator('.bubble[data-role="user"]').get_by_role(
+            "button", name="Copy message", exact=True
+        ).click()
         assert page.evaluate("navigator.clipboard.readText()").startswith("Copy me")
-        page.get_by_role("button", name="Export conversation").click()
+        page.get_by_role("button", name="Export conversation", exact=True).click()
         with page.expect_download() as download:
-            page.get_by_role("menuitem", name="Export as Markdown").click()
+            page.get_by_role("menuitem", name="Export as Markdown", exact=True).click()
         text = open(download.value.path(), encoding="utf-8").read()
         assert text.startswith("# Copy me") and "## You" in text and "## Claude" in text
     finally:
@@ -110,7 +112,7 @@ def test_copy_and_export(browser, served_app: ServedApp):
 def test_keyboard_only(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
     page.keyboard.press("Tab")  # focus starts in the message box (autofocus); keys only below
-    box = page.get_by_role("textbox", name="Message")
+    box = page.get_by_role("textbox", name="Message", exact=True)
     box.focus()
     page.keyboard.type("Slow thought [[sim tokens=200 ttft=30]]")
     page.keyboard.press("Enter")
@@ -128,7 +130,7 @@ def test_dark_mode_toggle(page: Page, served_app: ServedApp):
     background = "getComputedStyle(document.querySelector('.chat-main')).backgroundColor"
     html_dark = "document.documentElement.classList.contains('dark')"
     before = page.evaluate(html_dark)
-    page.get_by_role("button", name="Toggle dark mode").click()
+    page.get_by_role("button", name="Toggle dark mode", exact=True).click()
     page.wait_for_function(f"{html_dark} !== {str(before).lower()}")
     page.screenshot(path=str(ARTIFACTS / ("dark.png" if not before else "light.png")))
     assert page.evaluate(background) is not None
@@ -142,7 +144,7 @@ def test_retry_and_continue_after_a_stop(page: Page, served_app: ServedApp):
     )
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(_assistant(page, "cancelled")).to_have_count(1)
-    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    expect(page.get_by_role("button", name="Retry", exact=True)).to_be_visible()
     page.get_by_role("button", name="Continue", exact=True).click()
     expect(page.locator('.bubble[data-role="user"]').last).to_contain_text("continue where")
     page.get_by_role("button", name="Stop", exact=True).click()

@@ -84,7 +84,7 @@ def test_long_conversation_loads_and_only_the_live_reply_rerenders(
     # scrolled up, the view stays put and "Jump to latest" brings the reader back
     log = page.locator("#messages")
     log.evaluate("el => el.scrollTo({top: 0})")
-    jump = page.get_by_role("button", name="Jump to latest")
+    jump = page.get_by_role("button", name="Jump to latest", exact=True)
     expect(jump).to_be_visible()
     top = log.evaluate("el => el.scrollTop")
     page.wait_for_timeout(300)  # more text arrives meanwhile; the reader is not dragged down

@@ -13,12 +13,12 @@ from tests.e2e.test_chat_browser import open_chat, send_with_enter
 
 def test_settings_dialog_changes_model_and_system_prompt(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
-    page.get_by_role("button", name="Conversation settings").click()
-    dialog = page.get_by_role("dialog", name="Conversation settings")
+    page.get_by_role("button", name="Conversation settings", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Conversation settings", exact=True)
     dialog.get_by_label("Model").select_option("claude-opus-5-5")
-    dialog.get_by_role("textbox", name="System prompt").fill("Answer like a pirate.")
+    dialog.get_by_role("textbox", name="System prompt", exact=True).fill("Answer like a pirate.")
     page.screenshot(path=str(ARTIFACTS / "settings.png"))
-    dialog.get_by_role("button", name="Save").click()
+    dialog.get_by_role("button", name="Save", exact=True).click()
     expect(dialog).to_have_count(0)
     expect(page.locator(".model-badge")).to_have_text("Claude Opus 5.5")
 
@@ -34,16 +34,18 @@ def test_settings_dialog_changes_model_and_system_prompt(page: Page, served_app:
     # the settings belong to this conversation: reopening the dialog shows them
     page.reload()
     expect(page.locator(".model-badge")).to_have_text("Claude Opus 5.5")
-    page.get_by_role("button", name="Conversation settings").click()
-    expect(page.get_by_role("textbox", name="System prompt")).to_have_value("Answer like a pirate.")
+    page.get_by_role("button", name="Conversation settings", exact=True).click()
+    expect(page.get_by_role("textbox", name="System prompt", exact=True)).to_have_value(
+        "Answer like a pirate."
+    )
 
 
 def test_extended_thinking_shows_in_a_collapsed_block(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
-    page.get_by_role("button", name="Conversation settings").click()
-    dialog = page.get_by_role("dialog", name="Conversation settings")
-    dialog.get_by_role("checkbox", name="Extended thinking").click()
-    dialog.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Conversation settings", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Conversation settings", exact=True)
+    dialog.get_by_role("checkbox", name="Extended thinking", exact=True).click()
+    dialog.get_by_role("button", name="Save", exact=True).click()
     expect(dialog).to_have_count(0)
     send_with_enter(page, "Think first [[sim tokens=40 tps=80 ttft=0]]")
     live_thinking = page.locator("#live-reply details.thinking")
