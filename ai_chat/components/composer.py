@@ -12,6 +12,7 @@ from ai_chat.state.live import LiveState
 connected = rx.State.is_hydrated & ~has_connection_errors
 
 # Browser-side behaviour that needs no server round trip:
+# - Enter in the message box sends once the live connection is up (never a newline);
 # - Esc stops a streaming reply wherever the focus is; Ctrl/Cmd+Shift+O starts a new chat;
 # - the message list follows new content while the reader is at (or near) the bottom;
 #   scrolled up, it stays put and "Jump to latest" appears.
@@ -19,6 +20,22 @@ PAGE_SCRIPT = """
 if (!window.__aiChatWired) {
   window.__aiChatWired = true;
   document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.target.id === 'message') {
+      // Enter sends; it never becomes a newline. While the page is (re)connecting or
+      // hydrating, the send waits for the live connection (Send enabled) instead.
+      e.preventDefault();
+      if (e.repeat) return;
+      const form = e.target.form;
+      const started = Date.now();
+      const trySend = () => {
+        const send = document.querySelector('button[aria-label="Send"]');
+        const streaming = document.querySelector('button[aria-label="Stop"]');
+        // while a reply streams the server decides (queued after a Stop, else ignored)
+        if (streaming || (send && !send.disabled)) { form.requestSubmit(); }
+        else if (Date.now() - started < 10000) { setTimeout(trySend, 50); }
+      };
+      trySend();
+    }
     if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
     if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'o') {
       e.preventDefault();
@@ -39,8 +56,8 @@ if (!window.__aiChatWired) {
       .observe(log, {childList: true, subtree: true, characterData: true});
     document.addEventListener('click', (e) => {
       if (e.target.closest && e.target.closest('#jump-latest')) {
-        stick = true;
-        log.scrollTo({top: log.scrollHeight, behavior: 'smooth'});
+        stick = true;  // instant: a smooth scroll's own scroll events would unset `stick`
+        log.scrollTop = log.scrollHeight;
       }
     });
   };
@@ -81,8 +98,6 @@ def composer() -> rx.Component:
                 name=COMPOSER_ID,
                 aria_label="Message",
                 placeholder="Message Claude…  (Enter to send, Shift+Enter for a new line)",
-                # Enter submits only while connected: no message waits in a dead queue.
-                enter_key_submit=connected,
                 auto_height=True,
                 rows="1",
                 class_name="composer-input",

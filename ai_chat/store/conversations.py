@@ -120,10 +120,13 @@ async def add_user_message(
         status=MessageStatus.COMPLETE.value,
         completed_at=utcnow(),
     )
-    conversation.updated_at = utcnow()
+    # The conversation row is written once per turn, when the reply is saved (its recency);
+    # here only for the first message, which names it.
     if not conversation.title:
         conversation.title = _title_from(content)
-    session.add_all([message, conversation])
+        conversation.updated_at = utcnow()
+        session.add(conversation)
+    session.add(message)
     await session.flush()
     return message
 
