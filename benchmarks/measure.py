@@ -1,0 +1,124 @@
+"""Turning pushes + the simulator's records into latencies, lags and character counts.
+
+Clocks: the simulator stamps `time.time()` in its own process, the client stamps
+`time.time()` when a frame is read; same machine, same clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import math
+import statistics
+from typing import Any
+
+from ai_chat.simulator.script import TOKEN_CHARS
+from benchmarks.servers import http_get
+from benchmarks.users import Turn
+
+Record = dict[str, Any]
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0, "p50": math.nan, "p90": math.nan, "p99": math.nan, "max": math.nan}
+    return {
+        "n": len(values),
+        "p50": statistics.median(values),
+        "p90": pct(values, 0.90),
+        "p99": pct(values, 0.99),
+        "max": max(values),
+    }
+
+
+async def records(sim_url: str, tags: list[str] | None = None) -> dict[str, Record]:
+    """The simulator's records by tag (one GET for all, or one per tag)."""
+    if tags is None:
+        found = await asyncio.to_thread(http_get, f"{sim_url}/_records")
+    else:
+        found = []
+        for tag in tags:
+            found += await asyncio.to_thread(http_get, f"{sim_url}/_records?tag={tag}")
+    return {r["tag"]: r for r in found if r.get("tag")}
+
+
+async def wait_record(sim_url: str, tag: str, field: str, timeout: float = 15.0) -> Record:
+    """Poll until the record for `tag` has `field` set (e.g. disconnected_at)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = (await records(sim_url, [tag])).get(tag)
+        if found and found.get(field) is not None:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"simulator record {tag} has no {field} after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+async def clear_records(sim_url: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(f"{sim_url}/_records", method="DELETE")
+    await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).read())
+
+
+def first_token_ms(turn: Turn, record: Record) -> float | None:
+    """Simulator sent the first delta → the client got the push containing it."""
+    first = turn.first_text_at()
+    if first is None or record.get("first_token_at") is None:
+        return None
+    return (first - record["first_token_at"]) * 1000
+
+
+def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
+    """Per push: receive time − when the simulator sent the newest token in it.
+
+    Token k leaves the simulator at first_token_at + k/tps (its pacer has no drift), so the
+    send time is known without per-token records; if the simulator itself runs late this
+    overstates the lag (never understates it).
+    """
+    start = record.get("first_token_at")
+    if start is None:
+        return []
+    lags = []
+    for at, length, _ in turn.text_pushes:
+        if length:
+            newest = math.ceil(length / TOKEN_CHARS) - 1
+            lags.append((at - (start + newest / turn.tps)) * 1000)
+    return lags
+
+
+def simulator_late_ms(turn: Turn, record: Record) -> float | None:
+    """How late the simulator finished vs its own schedule (rig saturation check)."""
+    if record.get("first_token_at") is None or record.get("completed_at") is None:
+        return None
+    due = record["first_token_at"] + (turn.tokens - 1) / turn.tps
+    return (record["completed_at"] - due) * 1000
+
+
+def char_errors(expected: str, got: str | None) -> tuple[int, int]:
+    """(lost, duplicated) characters of the final text vs what the simulator sent."""
+    if got == expected:
+        return 0, 0
+    if got is None:
+        return len(expected), 0
+    lost = dup = 0
+    matcher = difflib.SequenceMatcher(None, expected, got, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("delete", "replace"):
+            lost += i2 - i1
+        if op in ("insert", "replace"):
+            dup += j2 - j1
+    return lost, dup
+
+
+def stream_bytes(turn: Turn) -> tuple[list[int], int]:
+    """(sizes of the pushes that carried reply text, all bytes of the turn)."""
+    return [size for _, length, size in turn.text_pushes if length], turn.bytes

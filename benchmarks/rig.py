@@ -1,0 +1,55 @@
+"""A server under test with everything it needs: temp migrated DB, simulator URL, profile."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+from ai_chat.store import migrations
+from benchmarks import servers
+from benchmarks.apps import AppProfile, app_profile, naive_profile
+from benchmarks.seed import temp_sqlite_url
+
+
+@dataclasses.dataclass
+class Rig:
+    name: str
+    port: int
+    proc: servers.Proc
+    sim_url: str
+    db_url: str
+    app: AppProfile
+    redis_url: str = ""
+    workers: int = 1
+
+
+@contextlib.contextmanager
+def serve(
+    name: str,
+    out_dir: Path,
+    sim_url: str,
+    *,
+    naive: bool = False,
+    db_url: str = "",
+    redis_url: str = "",
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Rig]:
+    """Start `reflex run --env prod` for the app (or the naive baseline) on a fresh DB."""
+    if not db_url:
+        db_url = temp_sqlite_url(out_dir / "db", f"{name}.db")
+        migrations.upgrade(db_url)
+    with servers.app_server(
+        name,
+        out_dir / "logs",
+        sim_url,
+        db_url,
+        naive=naive,
+        redis_url=redis_url,
+        workers=workers,
+        extra_env=extra_env,
+    ) as (port, proc):
+        profile = naive_profile() if naive else app_profile()
+        yield Rig(name, port, proc, sim_url, db_url, profile, redis_url, workers)

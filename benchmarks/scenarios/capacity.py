@@ -1,0 +1,189 @@
+"""Capacity: concurrent 50 tok/s streams, rising, until delivery lag p99 passes the bound."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psutil
+
+from benchmarks import measure
+from benchmarks.rig import Rig
+from benchmarks.seed import seed_many
+from benchmarks.users import Turn, close_users, open_users
+
+LAG_BOUND_MS = 250.0
+# Called once every stream is running; returns extra numbers for the step (e.g. Redis ops).
+Probe = Callable[[int], Awaitable[dict[str, Any]]]
+
+
+class LoopLag:
+    """How late this (load generator) process's event loop wakes: if it is busy, receive
+    times are late and measured lag includes the generator's own delay."""
+
+    def __init__(self, period_s: float = 0.01) -> None:
+        self.period, self.samples = period_s, []
+        self._task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(self.period)
+            self.samples.append((loop.time() - start - self.period) * 1000)
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def step(
+    rig: Rig,
+    streams: int,
+    *,
+    tps: float,
+    seconds: float,
+    ramp_s: float,
+    sim_cpu: Callable[[], float],
+    probe: Probe | None = None,
+) -> dict[str, Any]:
+    """`streams` users each get one reply of `seconds` at `tps`, sends spread over `ramp_s`."""
+    await measure.clear_records(rig.sim_url)  # keep the records GET below small
+    # Empty chats seeded up front: both apps then take the same path (open /c/<id>, send).
+    users = await open_users(rig.app, rig.port, await seed_many(rig.db_url, 0, streams))
+    turns = [Turn(tokens=int(tps * seconds), tps=tps) for _ in users]
+    me = psutil.Process(os.getpid())
+    cpu0 = (rig.proc.cpu_s(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+    extra: dict[str, Any] = {}
+    try:
+        with LoopLag() as loop_lag:
+
+            async def start(i: int) -> None:
+                await asyncio.sleep(ramp_s * i / streams)
+                await users[i].send(turns[i])
+
+            await asyncio.gather(*(start(i) for i in range(streams)))
+            if probe is not None:
+                extra = await probe(streams)
+            # Overloaded, replies finish late; past this they count as unfinished.
+            waits = [asyncio.ensure_future(t.done.wait()) for t in turns]
+            _, pending = await asyncio.wait(waits, timeout=seconds * 6 + 60)
+            for waiter in pending:
+                waiter.cancel()
+    finally:
+        await close_users(users)
+    cpu1 = (rig.proc.cpu_s(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+    wall = cpu1[3] - cpu0[3]
+    ours = [(b - a) / wall for a, b in zip(cpu0[:3], cpu1[:3], strict=True)]
+    found = await measure.records(rig.sim_url)
+    await measure.clear_records(rig.sim_url)
+    lags: list[float] = []
+    firsts: list[float] = []
+    late: list[float] = []
+    lost = dup = regressions = missing = failed = 0
+    unfinished = sum(1 for t in turns if not t.done.is_set())
+    for turn in turns:
+        if not turn.done.is_set():
+            continue  # not lost: still arriving (reported as unfinished, fails the step)
+        # Checked with or without a record: a turn the server never sent to Claude has none.
+        errors = measure.char_errors(turn.expected_text(), turn.final_text)
+        lost, dup, regressions = lost + errors[0], dup + errors[1], regressions + turn.regressions
+        failed += not turn.final_text
+        record = found.get(turn.tag)
+        if record is None:
+            missing += 1
+            continue
+        lags += measure.delivery_lags_ms(turn, record)
+        if (first := measure.first_token_ms(turn, record)) is not None:
+            firsts.append(first)
+        if (sim_late := measure.simulator_late_ms(turn, record)) is not None:
+            late.append(sim_late)
+    pushes = sum(len(t.text_pushes) for t in turns)
+    return {
+        "app": rig.app.name,
+        "workers": rig.workers,
+        "streams": streams,
+        "lag_ms": measure.summary(lags),
+        "first_token_ms": measure.summary(firsts),
+        "sim_late_ms": measure.summary(late),
+        "gen_loop_lag_ms": measure.summary(loop_lag.samples),
+        "lost": lost,
+        "dup": dup,
+        "regressions": regressions,
+        "missing_records": missing,  # never reached the simulator
+        "failed_turns": failed,  # ended with no reply text
+        "unfinished": unfinished,
+        "pushes_per_s": pushes / wall,
+        # cores busy on average; "other" is everything else on the machine (neighbours)
+        "cpu": {
+            "server": ours[0],
+            "simulator": ours[1],
+            "generator": ours[2],
+            "other": max(0.0, (cpu1[4] - cpu0[4]) / wall - sum(ours)),
+        },
+        **extra,
+    }
+
+
+async def ramp(
+    rig: Rig,
+    levels: list[int],
+    *,
+    tps: float = 50,
+    seconds: float = 12,
+    ramp_s: float = 2,
+    sim_cpu: Callable[[], float],
+    probe: Probe | None = None,
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Run the levels in order, until two in a row break the bound or lag p99 passes 4× it:
+    one noisy step (this machine is shared) must not end the curve, an overload should."""
+    steps: list[dict[str, Any]] = []
+    failed_in_a_row = 0
+    for streams in levels:
+        result = await step(
+            rig, streams, tps=tps, seconds=seconds, ramp_s=ramp_s, sim_cpu=sim_cpu, probe=probe
+        )
+        steps.append(result)
+        lag = result["lag_ms"]
+        log(
+            f"  {rig.name}: {streams:>4} streams  lag p50 {lag['p50']:.0f} ms  p99 "
+            f"{lag['p99']:.0f} ms  lost {result['lost']} dup {result['dup']}  server cpu "
+            f"{result['cpu']['server']:.2f}  sim {result['cpu']['simulator']:.2f}  "
+            f"gen {result['cpu']['generator']:.2f}  other {result['cpu']['other']:.2f}"
+        )
+        failed_in_a_row = 0 if within_bound(result) else failed_in_a_row + 1
+        if failed_in_a_row >= 2 or lag["p99"] > 4 * LAG_BOUND_MS or result["lost"] or result["dup"]:
+            break
+        await asyncio.sleep(2)  # let the server settle between steps
+    return steps
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores, all processes)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def capacity(steps: list[dict[str, Any]]) -> int:
+    """Most streams within the lag bound with no lost/duplicated/unfinished replies, with
+    every lower level also within it (or failing alone, between two passing levels)."""
+    best = 0
+    for i, step in enumerate(steps):
+        if within_bound(step):
+            best = step["streams"]
+        elif i + 1 >= len(steps) or not within_bound(steps[i + 1]):
+            break
+    return best
+
+
+def within_bound(step: dict[str, Any]) -> bool:
+    clean = not (step["lost"] or step["dup"] or step.get("unfinished"))
+    return clean and step["lag_ms"]["p99"] <= LAG_BOUND_MS
