@@ -70,7 +70,8 @@ def test_long_conversation_loads_and_only_the_live_reply_rerenders(
     (ARTIFACTS / "long-conversation.txt").write_text(f"{TURNS} turns rendered in {load_s:.2f} s\n")
 
     page.evaluate(WATCH_SCRIPT)
-    send_with_enter(page, "One more [[sim tokens=600 tps=120 ttft=0]]")
+    # Long enough to still be streaming through every check below, even on a loaded machine.
+    send_with_enter(page, "One more [[sim tokens=6000 tps=120 ttft=0]]")
     page.wait_for_function(
         "document.querySelector('#live-reply .message-body')?.innerText.length > 100"
     )
@@ -94,6 +95,5 @@ def test_long_conversation_loads_and_only_the_live_reply_rerenders(
         "(() => { const l = document.getElementById('messages');"
         " return l.scrollHeight - l.scrollTop - l.clientHeight < 80; })()"
     )
-    expect(page.locator('.bubble[data-role="assistant"][data-status="complete"]')).to_have_count(
-        TURNS // 2 + 1, timeout=30_000
-    )
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.locator('.bubble[data-role="assistant"][data-status="cancelled"]')).to_have_count(1)
