@@ -105,6 +105,7 @@ async def _events(stream: Any, model: str) -> AsyncIterator[ReplyEvent]:
     index = 0
     output_tokens = 0
     stop_reason: str | None = None
+    finished = False
     async for event in stream:
         kind = event.type
         if kind == "message_start":
@@ -128,8 +129,12 @@ async def _events(stream: Any, model: str) -> AsyncIterator[ReplyEvent]:
             stop_reason = event.delta.stop_reason
             output_tokens = event.usage.output_tokens or output_tokens
         elif kind == "message_stop":
+            finished = True
             yield ReplyFinished(stop_reason=stop_reason, output_tokens=output_tokens)
-            return
+    # Read to the end of the body (not `return` at message_stop): an abandoned SDK iterator
+    # would be closed later by the garbage collector, with an "exception ignored" warning.
+    if finished:
+        return
     # The body ended without message_stop: the connection was cut.
     raise ReplyError(
         "connection",
