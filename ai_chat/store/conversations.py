@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, delete, select
@@ -158,6 +158,4 @@ def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we write is UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    from datetime import UTC
-
     return moment.replace(tzinfo=UTC)

@@ -13,9 +13,7 @@ import contextlib
 import dataclasses
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -29,10 +27,11 @@ import psutil
 import pytest
 
 from ai_chat.store.migrations import upgrade
+from benchmarks.servers import bun_path, free_port, private_web_workdir
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-DEFAULT_BUN = ROOT / ".tools" / "bun" / "node_modules" / ".bin" / "bun"
 CHROMIUM = os.environ.get("AI_CHAT_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,30 +44,6 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_TIMEOUT_S = 240.0
 SHUTDOWN_TIMEOUT_S = 15.0
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def missing(what: str, why: object) -> None:
-    """Skip locally, fail under CI=true: a green CI must mean the browser really ran."""
-    message = f"{what} is not available: {why}"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: required)", pytrace=False)
-    pytest.skip(message)
-
-
-def bun_path() -> str:
-    recorded = ROOT / ".tools" / "bun-path"
-    if recorded.is_file():
-        text = recorded.read_text().strip()
-        if text:
-            return text
-    return str(DEFAULT_BUN)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: Path, lines: int = 60) -> str:
@@ -152,35 +127,6 @@ def _stop_process_tree(proc: subprocess.Popen, tracked: list[psutil.Process]) ->
     assert not survivors, f"app processes survived shutdown: {survivors}"
 
 
-def private_web_workdir(parent: Path) -> Path:
-    """A private frontend workdir (`.web`) for the served app.
-
-    `reflex run` rebuilds `<workdir>/build` at start and serves it from there: sharing the
-    repo's `.web` with a concurrent `reflex run` / `make run` (another developer, another
-    test run) lets one rebuild the pages under the other's feet (seen as "Not Found" pages).
-    The copy links the repo's installed node_modules (nothing to download) and leaves the
-    build output out; without a repo `.web`, Reflex sets the workdir up as on a first run.
-    """
-    dest = parent / "web"
-    source = ROOT / ".web"
-    if not source.is_dir():
-        return dest
-    shared = {"node_modules"}
-    skipped = {"build", ".react-router"}
-    dest.mkdir()
-    for entry in source.iterdir():
-        target = dest / entry.name
-        if entry.name in skipped:
-            continue
-        if entry.name in shared:
-            target.symlink_to(entry, target_is_directory=True)
-        elif entry.is_dir():
-            shutil.copytree(entry, target, symlinks=True)
-        else:
-            shutil.copy2(entry, target)
-    return dest
-
-
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -199,7 +145,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         AI_CHAT_DB_URL=db_url,
         AI_CHAT_PUSH_INTERVAL_MS="50",
         REFLEX_BUN_PATH=bun_path(),
-        REFLEX_WEB_WORKDIR=str(private_web_workdir(workdir)),
+        REFLEX_WEB_WORKDIR=str(private_web_workdir(workdir / "web")),
         REFLEX_STATES_WORKDIR=str(workdir / "states"),
         PYTHONUNBUFFERED="1",
     )
@@ -246,17 +192,17 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        missing("Chromium", f"{CHROMIUM} does not exist")
+        service_missing("Chromium", f"{CHROMIUM} does not exist")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        missing("Playwright", exc)
+        service_missing("Playwright", exc)
     manager = sync_playwright().start()
     try:
         try:
             chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         except Exception as exc:  # noqa: BLE001 - any launch failure means "no browser"
-            missing(f"Chromium at {CHROMIUM}", exc)
+            service_missing(f"Chromium at {CHROMIUM}", exc)
         yield chromium
         chromium.close()
     finally:
