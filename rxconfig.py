@@ -6,10 +6,21 @@ from ai_chat.config import get_settings
 
 settings = get_settings()
 
+# Tab state is a cache of the database. One worker keeps it in memory: Reflex's default
+# "disk" mode also pickles every tab to .states/ and re-stats every file there on each
+# write cycle, which took 12 % of a worker's CPU at 300 streaming tabs. Several workers
+# share it through Redis.
+state_manager_mode = (
+    rx.constants.StateManagerMode.REDIS
+    if settings.redis_url
+    else rx.constants.StateManagerMode.MEMORY
+)
+
 config = rx.Config(
     app_name="ai_chat",
     db_url=settings.db_url,
     redis_url=settings.redis_url or None,
+    state_manager_mode=state_manager_mode,
     backend_port=settings.port,
     frontend_port=settings.port,
     telemetry_enabled=False,

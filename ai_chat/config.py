@@ -34,7 +34,9 @@ class Settings:
     db_url: str
     redis_url: str
     port: int
-    push_interval_s: float
+    push_interval_s: float  # the cadence while few replies stream
+    push_interval_max_s: float  # …and the slowest, when many do
+    push_budget_per_s: float  # pushes per second per worker, shared by its replies
     reply_deadline_s: float
     stall_timeout_s: float
     connect_timeout_s: float
@@ -90,6 +92,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=(env.get("AI_CHAT_REDIS_URL", "") or env.get("REFLEX_REDIS_URL", "")).strip(),
         port=_int(env, "AI_CHAT_PORT", 8000),
         push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
+        push_interval_max_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MAX_MS", 150) / 1000,
+        push_budget_per_s=_float(env, "AI_CHAT_PUSH_BUDGET", 1000),
         reply_deadline_s=_float(env, "AI_CHAT_REPLY_DEADLINE_S", 600),
         stall_timeout_s=_float(env, "AI_CHAT_STALL_TIMEOUT_S", 60),
         connect_timeout_s=_float(env, "AI_CHAT_CONNECT_TIMEOUT_S", 5),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks import plan as plans
 from benchmarks.publish import publish, write_run
-from benchmarks.run import char_problems, run_suite
+from benchmarks.run import char_problems, run_capacity, run_suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("app", "naive", "scale", "pg")
@@ -47,12 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--label", default="", help="what was measured, e.g. 'ai_chat at ce194da'")
     run.add_argument("--publish", action="store_true", help="update docs/PERFORMANCE.md + PNGs")
+    cap = sub.add_parser("capacity", help="only the capacity ramp of one configuration")
+    cap.add_argument("--levels", default="50,100,200,300,400", help="streams per step")
+    cap.add_argument("--workers", type=int, default=1, help=">1: Redis + PostgreSQL, as deployed")
+    cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
+    cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
     again = sub.add_parser("publish", help="publish a saved run's results.json into docs/")
     again.add_argument("results", type=Path)
     args = parser.parse_args(argv)
     if args.command == "publish":
         print(f"published: {publish(json.loads(args.results.read_text()))}")
         return 0
+
+    if args.command == "capacity":
+        levels = [int(n) for n in args.levels.split(",")]
+        env = dict(item.split("=", 1) for item in args.env)
+        steps = run_capacity(levels, args.workers, env, RESULTS / "capacity", args.profile)
+        return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 
     plan = plans.quick() if args.quick else plans.full(args.soak_seconds)
     only = {p.strip() for p in args.only.split(",") if p.strip()}

@@ -103,6 +103,13 @@ def simulator_late_ms(turn: Turn, record: Record) -> float | None:
     return (record["completed_at"] - due) * 1000
 
 
+def turn_end_ms(turn: Turn, record: Record) -> float | None:
+    """Simulator finished the reply → the client saw the turn end (Stop turns back to Send)."""
+    if record.get("completed_at") is None or not turn.ended_at:
+        return None
+    return (turn.ended_at - record["completed_at"]) * 1000
+
+
 def char_errors(expected: str, got: str | None) -> tuple[int, int]:
     """(lost, duplicated) characters of the final text vs what the simulator sent."""
     if got == expected:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import platform
 import subprocess
@@ -19,6 +20,7 @@ import psutil
 
 from ai_chat.store import migrations
 from ai_chat.store.db import dispose_engines
+from benchmarks import plan as plans
 from benchmarks import redis_ops, servers
 from benchmarks.plan import Plan
 from benchmarks.rig import Rig, serve
@@ -256,3 +258,30 @@ def char_problems(results: dict[str, Any]) -> list[str]:
             if item and (item.get("lost") or item.get("dup")):
                 problems.append(f"{app} {where}: lost {item['lost']}, duplicated {item['dup']}")
     return problems
+
+
+def run_capacity(
+    levels: list[int], workers: int, env: dict[str, str], out_dir: Path, profile: Path | None
+) -> list[dict[str, Any]]:
+    """The capacity ramp alone, for one configuration: quick to repeat while tuning.
+    Several workers run as the README deploys them: Redis + PostgreSQL."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = plans.full()
+    with (
+        servers.simulator(out_dir / "logs") as (sim_url, sim_proc),
+        contextlib.ExitStack() as stack,
+    ):
+        suite = Suite(plan, out_dir, sim_url, sim_proc)
+        kwargs: dict[str, Any] = {"extra_env": env, "workers": workers}
+        if workers > 1:
+            db = redis_ops.free_db()
+            stack.callback(redis_ops.flush, db)
+            kwargs["db_url"] = stack.enter_context(writes.pg_database())
+            migrations.upgrade(writes.psycopg_url(kwargs["db_url"]))
+            kwargs["redis_url"] = f"redis://127.0.0.1:6379/{db}"
+        rig = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
+        if profile is not None:
+            stack.enter_context(servers.py_spy(rig.proc, profile))
+        steps = _arun(suite.ramp(rig, tuple(levels)))
+    (out_dir / "capacity.json").write_text(json.dumps(steps, indent=1))
+    return steps

@@ -206,3 +206,21 @@ def app_server(
         yield port, proc
     finally:
         proc.stop()
+
+
+@contextlib.contextmanager
+def py_spy(proc: Proc, out: Path) -> Iterator[None]:
+    """Sample the server's worker (the last process of its tree) with py-spy: a flame graph
+    if `out` ends in .svg, else collapsed stacks (one "frame;frame;… count" line each)."""
+    worker = proc.tree()[-1]
+    fmt = "flamegraph" if out.suffix == ".svg" else "raw"
+    py_spy_bin = str(Path(sys.executable).parent / "py-spy")
+    argv = [py_spy_bin, "record", "-p", str(worker.pid), "-r", "100", "-f", fmt, "-o", str(out)]
+    spy = subprocess.Popen(
+        [*argv, "--gil", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(timeout=60)

@@ -1,14 +1,41 @@
-"""When to push: the first change at once, later ones at most every `interval_s`."""
+"""When to push and when to read: the first token at once, later ones in batches.
+
+A worker's CPU goes to two per-event costs: one network read of Claude's stream per
+chunk (at 50 tokens/s that is one read per token) and one push per interval. Both are
+batched on one cadence: after the first token, the reader waits until a push is due
+before reading again (the kernel holds what arrived meanwhile, so the next read takes
+it all at once), and the push interval widens as more replies stream in this process,
+so the worker's pushes per second stay within a budget.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class PushPolicy:
+    min_interval_s: float = 0.05
+    max_interval_s: float = 0.15  # the slowest cadence a reader ever sees
+    pushes_per_s: float = 1000.0  # per worker, shared by its streaming replies
+
+    def interval_s(self, live_streams: int) -> float:
+        budget_share = live_streams / self.pushes_per_s
+        return max(self.min_interval_s, min(self.max_interval_s, budget_share))
 
 
 @dataclasses.dataclass
 class PushCoalescer:
-    interval_s: float
+    policy: PushPolicy
+    live_streams: Callable[[], int] = lambda: 1
     _last_push: float | None = None
+    _last_read: float | None = None
+
+    @property
+    def interval_s(self) -> float:
+        return self.policy.interval_s(self.live_streams())
 
     def wait_s(self, now: float) -> float:
         """Seconds to wait before a pending change may be pushed (0 = push now)."""
@@ -18,3 +45,13 @@ class PushCoalescer:
 
     def pushed(self, now: float) -> None:
         self._last_push = now
+
+    async def pace_read(self, started: bool) -> None:
+        """Await between batches of network reads. Until the reply has `started` (its first token
+        read) reads are immediate: no added first-token latency."""
+        loop = asyncio.get_running_loop()
+        if started and self._last_read is not None:
+            delay = self._last_read + self.interval_s - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        self._last_read = loop.time()

@@ -12,7 +12,7 @@ import anthropic
 
 from ai_chat.config import Settings
 from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
-from ai_chat.generation.coalesce import PushCoalescer
+from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
 from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import Turn, build_messages
@@ -86,6 +86,11 @@ class GenerationService:
             max_wait_s=settings.max_retry_wait_s,
             stall_timeout_s=settings.stall_timeout_s,
         )
+        self.push_policy = PushPolicy(
+            min_interval_s=settings.push_interval_s,
+            max_interval_s=settings.push_interval_max_s,
+            pushes_per_s=settings.push_budget_per_s,
+        )
 
     async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
         reply = LiveReply(
@@ -116,10 +121,11 @@ class GenerationService:
         request = self._request(job, started)
         reply.model = request.model
         self.live.add(reply)
-        producer = asyncio.create_task(self._consume(reply, request))
+        coalescer = PushCoalescer(self.push_policy, live_streams=self.live.__len__)
+        producer = asyncio.create_task(self._consume(reply, request, coalescer))
         await self.cancellation.register(job.generation_id, producer)
         try:
-            async for snapshot in self._coalesced(reply, producer):
+            async for snapshot in self._coalesced(reply, producer, coalescer):
                 yield snapshot
             try:
                 await producer
@@ -176,12 +182,19 @@ class GenerationService:
             thinking_budget=(conv and conv.thinking_budget) or None,
         )
 
-    async def _consume(self, reply: LiveReply, request: ReplyRequest) -> None:
+    async def _consume(
+        self, reply: LiveReply, request: ReplyRequest, coalescer: PushCoalescer
+    ) -> None:
         """The only code that touches the HTTP stream; cancelling it closes the connection."""
         client = self._client_factory()
+
+        async def pace() -> None:
+            await coalescer.pace_read(started=reply.first_token_at is not None)
+
         try:
             async with asyncio.timeout(self.settings.reply_deadline_s):
-                async with aclosing(stream_reply(client, request, self.policy)) as events:
+                stream = stream_reply(client, request, self.policy, pace=pace)
+                async with aclosing(stream) as events:
                     async for event in events:
                         reply.apply(event)
             reply.finish(MessageStatus.COMPLETE)
@@ -201,11 +214,10 @@ class GenerationService:
             reply.finish(MessageStatus.FAILED, error)
 
     async def _coalesced(
-        self, reply: LiveReply, producer: asyncio.Task
+        self, reply: LiveReply, producer: asyncio.Task, coalescer: PushCoalescer
     ) -> AsyncIterator[LiveSnapshot]:
         """Snapshots: the first token at once, then at most one per push interval."""
         loop = asyncio.get_running_loop()
-        coalescer = PushCoalescer(self.settings.push_interval_s)
         pushed_version, first_text_pushed = -1, False
         while not producer.done():
             await reply.wait_for_change(pushed_version, TICK_S)

@@ -47,19 +47,26 @@ def _when(seconds: float | None) -> str:
     return f"in {math.ceil(seconds)} s"
 
 
+def midstream_error(
+    error_type: str | None, detail: str | None, request_id: str | None
+) -> ReplyError:
+    """An `error` frame after the stream opened (e.g. overloaded mid-reply)."""
+    return ReplyError(
+        "midstream_error",
+        f"Claude reported an error mid-reply ({error_type or 'api_error'}: "
+        f"{detail or 'no details'}). The partial reply is kept; try again.",
+        status_code=200,
+        request_id=request_id,
+    )
+
+
 def from_status_error(exc: anthropic.APIStatusError, model: str) -> ReplyError:
     status = exc.status_code
     detail = exc.api_message or ""
     retry_after = retry_after_seconds(exc.response.headers)
     common = {"status_code": status, "request_id": exc.request_id, "retry_after_s": retry_after}
     if status == 200:  # an `error` frame after the stream opened
-        kind = exc.type or "api_error"
-        return ReplyError(
-            "midstream_error",
-            f"Claude reported an error mid-reply ({kind}: {detail or 'no details'}). "
-            "The partial reply is kept; try again.",
-            **common,
-        )
+        return midstream_error(exc.type, detail, exc.request_id)
     if status in (401, 403):
         return ReplyError(
             "auth",

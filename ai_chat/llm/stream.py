@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import anthropic
 
-from ai_chat.llm.errors import ReplyError, classify
+from ai_chat.llm import sse
+from ai_chat.llm.errors import ReplyError, classify, midstream_error
 from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 
 
@@ -63,18 +65,26 @@ def _request_kwargs(request: ReplyRequest) -> dict[str, Any]:
 
 
 async def stream_reply(
-    client: anthropic.AsyncAnthropic, request: ReplyRequest, policy: RetryPolicy
+    client: anthropic.AsyncAnthropic,
+    request: ReplyRequest,
+    policy: RetryPolicy,
+    pace: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[ReplyEvent]:
     """Yields ReplyStarted, TextDelta*, ReplyFinished; raises ReplyError on failure.
 
-    Retries happen only while opening the stream (before any token), with waits
-    capped by the policy. Once text has flowed nothing is retried.
+    The SDK sends the request (auth, headers, HTTP errors as its exception classes); the
+    body is read with the lean `sse` decoder. Retries happen only while opening the
+    stream (before any token), with waits capped by the policy. Once text has flowed
+    nothing is retried. `pace` is awaited between batches of reads from the network: a
+    caller that only looks every so often lets chunks pile up and reads them in one go.
     """
     attempt = 0
     while True:
-        manager = client.messages.stream(**_request_kwargs(request))
+        manager = client.messages.with_streaming_response.create(
+            **_request_kwargs(request), stream=True
+        )
         try:
-            stream = await manager.__aenter__()
+            response = await manager.__aenter__()
         except Exception as exc:
             error = classify(exc, model=request.model, stall_timeout_s=policy.stall_timeout_s)
             attempt += 1
@@ -86,7 +96,9 @@ async def stream_reply(
         break
 
     try:
-        async for event in _events(stream, request.model):
+        http = response.http_response
+        chunks = http.aiter_bytes() if pace is None else _paced(http.aiter_bytes(), pace)
+        async for event in _events(sse.frames(chunks), http.headers, request.model):
             yield event
     except (anthropic.APIError, OSError, ValueError) as exc:
         raise classify(exc, model=request.model, stall_timeout_s=policy.stall_timeout_s) from exc
@@ -101,38 +113,75 @@ async def stream_reply(
         await manager.__aexit__(None, None, None)
 
 
-async def _events(stream: Any, model: str) -> AsyncIterator[ReplyEvent]:
+async def _paced(
+    chunks: AsyncIterator[bytes], pace: Callable[[], Awaitable[None]]
+) -> AsyncIterator[bytes]:
+    """Awaits `pace` once the chunks already received are used up.
+
+    httpx hands out one HTTP chunk per step, many from one socket read. A step that had to
+    wait on the socket (it suspended) means the earlier ones were drained: pace before the
+    next. The first step after pacing is exempt — it reads what piled up meanwhile.
+    """
+    loop = asyncio.get_running_loop()
+    after_pace = False
+    while True:
+        suspended = [False]
+        handle = loop.call_soon(suspended.__setitem__, 0, True)  # runs only if we suspend
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        finally:
+            handle.cancel()
+        yield chunk
+        if suspended[0]:
+            if after_pace:
+                after_pace = False
+            else:
+                await pace()
+                after_pace = True
+
+
+async def _events(
+    frames: AsyncIterator[sse.Frame], headers: Mapping[str, str], model: str
+) -> AsyncIterator[ReplyEvent]:
+    """The Messages API's frames as ReplyEvents; pings and unknown frames are skipped."""
+    request_id = headers.get("request-id")
     index = 0
     output_tokens = 0
     stop_reason: str | None = None
     finished = False
-    async for event in stream:
-        kind = event.type
-        if kind == "message_start":
-            usage = event.message.usage
-            output_tokens = usage.output_tokens or 0
-            yield ReplyStarted(
-                request_id=getattr(stream, "request_id", None) or _request_id(stream),
-                model=event.message.model or model,
-                input_tokens=usage.input_tokens or 0,
-                cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-                cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-            )
-        elif kind == "content_block_delta" and event.delta.type == "text_delta":
-            if event.delta.text:
-                yield TextDelta(event.delta.text, index)
+    async for kind, data in frames:
+        if kind == "content_block_delta":  # the hot path: one per token
+            delta = json.loads(data)["delta"]
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                yield TextDelta(delta["text"], index)
                 index += 1
-        elif kind == "content_block_delta" and event.delta.type == "thinking_delta":
-            if event.delta.thinking:
-                yield ThinkingDelta(event.delta.thinking)
+            elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                yield ThinkingDelta(delta["thinking"])
+        elif kind == "message_start":
+            message = json.loads(data)["message"]
+            usage = message.get("usage") or {}
+            output_tokens = usage.get("output_tokens") or 0
+            yield ReplyStarted(
+                request_id=request_id,
+                model=message.get("model") or model,
+                input_tokens=usage.get("input_tokens") or 0,
+                cache_read_input_tokens=usage.get("cache_read_input_tokens") or 0,
+                cache_creation_input_tokens=usage.get("cache_creation_input_tokens") or 0,
+            )
         elif kind == "message_delta":
-            stop_reason = event.delta.stop_reason
-            output_tokens = event.usage.output_tokens or output_tokens
+            body = json.loads(data)
+            stop_reason = (body.get("delta") or {}).get("stop_reason")
+            output_tokens = (body.get("usage") or {}).get("output_tokens") or output_tokens
         elif kind == "message_stop":
             finished = True
             yield ReplyFinished(stop_reason=stop_reason, output_tokens=output_tokens)
-    # Read to the end of the body (not `return` at message_stop): an abandoned SDK iterator
-    # would be closed later by the garbage collector, with an "exception ignored" warning.
+        elif kind == "error":
+            error = json.loads(data).get("error") or {}
+            raise midstream_error(error.get("type"), error.get("message"), request_id)
+    # Read to the end of the body (not `return` at message_stop), so the connection goes
+    # back to the pool cleanly.
     if finished:
         return
     # The body ended without message_stop: the connection was cut.
@@ -142,8 +191,3 @@ async def _events(stream: Any, model: str) -> AsyncIterator[ReplyEvent]:
         "The partial reply is kept; try again.",
         retryable=True,
     )
-
-
-def _request_id(stream: Any) -> str | None:
-    response = getattr(stream, "response", None)
-    return response.headers.get("request-id") if response is not None else None

@@ -22,7 +22,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     # h11 explicitly: its disconnect reporting is what the simulator was verified with.
-    uvicorn.run(create_app(), host=args.host, port=args.port, http="h11", log_level=args.log_level)
+    # Keep idle connections longer than the SDK's pool does (httpx: 5 s), as the real API
+    # does: at uvicorn's default (also 5 s) a request sent on a connection the server is
+    # closing that instant fails with "Server disconnected without sending a response".
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        http="h11",
+        log_level=args.log_level,
+        timeout_keep_alive=75,
+    )
 
 
 if __name__ == "__main__":

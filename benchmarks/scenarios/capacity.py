@@ -87,6 +87,7 @@ async def step(
     lags: list[float] = []
     firsts: list[float] = []
     late: list[float] = []
+    ends: list[float] = []
     lost = dup = regressions = missing = failed = 0
     unfinished = sum(1 for t in turns if not t.done.is_set())
     for turn in turns:
@@ -105,6 +106,8 @@ async def step(
             firsts.append(first)
         if (sim_late := measure.simulator_late_ms(turn, record)) is not None:
             late.append(sim_late)
+        if (end := measure.turn_end_ms(turn, record)) is not None:
+            ends.append(end)
     pushes = sum(len(t.text_pushes) for t in turns)
     return {
         "app": rig.app.name,
@@ -113,6 +116,7 @@ async def step(
         "lag_ms": measure.summary(lags),
         "first_token_ms": measure.summary(firsts),
         "sim_late_ms": measure.summary(late),
+        "turn_end_ms": measure.summary(ends),
         "gen_loop_lag_ms": measure.summary(loop_lag.samples),
         "lost": lost,
         "dup": dup,
@@ -121,6 +125,7 @@ async def step(
         "failed_turns": failed,  # ended with no reply text
         "unfinished": unfinished,
         "pushes_per_s": pushes / wall,
+        "wall_s": wall,
         # cores busy on average; "other" is everything else on the machine (neighbours)
         "cpu": {
             "server": ours[0],
@@ -155,9 +160,14 @@ async def ramp(
         lag = result["lag_ms"]
         log(
             f"  {rig.name}: {streams:>4} streams  lag p50 {lag['p50']:.0f} ms  p99 "
-            f"{lag['p99']:.0f} ms  lost {result['lost']} dup {result['dup']}  server cpu "
-            f"{result['cpu']['server']:.2f}  sim {result['cpu']['simulator']:.2f}  "
-            f"gen {result['cpu']['generator']:.2f}  other {result['cpu']['other']:.2f}"
+            f"{lag['p99']:.0f} ms  first token p99 {result['first_token_ms']['p99']:.0f} ms  "
+            f"sim late p99 {result['sim_late_ms']['p99']:.0f} ms  "
+            f"turn end p50/p99 {result['turn_end_ms']['p50']:.0f}/"
+            f"{result['turn_end_ms']['p99']:.0f} ms  "
+            f"pushes/s {result['pushes_per_s']:.0f}  lost {result['lost']} dup {result['dup']} "
+            f"unfinished {result['unfinished']}  cores: server {result['cpu']['server']:.2f} "
+            f"sim {result['cpu']['simulator']:.2f} gen {result['cpu']['generator']:.2f} "
+            f"other {result['cpu']['other']:.2f}"
         )
         failed_in_a_row = 0 if within_bound(result) else failed_in_a_row + 1
         if failed_in_a_row >= 2 or lag["p99"] > 4 * LAG_BOUND_MS or result["lost"] or result["dup"]:

@@ -7,18 +7,42 @@ import asyncio
 import pytest
 
 from ai_chat.generation.cancellation import LocalCancellation, was_stopped_by_user
-from ai_chat.generation.coalesce import PushCoalescer
+from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.live import LiveReplies, LiveReply, estimate_tokens
 from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
 from ai_chat.store.models import MessageStatus
 
 
 def test_coalescer_first_push_immediate_then_spaced():
-    c = PushCoalescer(interval_s=0.05)
+    c = PushCoalescer(PushPolicy(min_interval_s=0.05))
     assert c.wait_s(now=10.0) == 0.0
     c.pushed(10.0)
     assert c.wait_s(now=10.01) == pytest.approx(0.04)
     assert c.wait_s(now=10.06) == 0.0
+
+
+def test_push_interval_widens_with_the_streams_of_the_worker():
+    policy = PushPolicy(min_interval_s=0.05, max_interval_s=0.15, pushes_per_s=1000)
+    assert policy.interval_s(1) == policy.interval_s(50) == 0.05
+    assert policy.interval_s(100) == pytest.approx(0.1)  # 100 streams share 1,000 pushes/s
+    assert policy.interval_s(1000) == 0.15  # never slower than the cap
+    live = [1]
+    c = PushCoalescer(policy, live_streams=lambda: live[0])
+    c.pushed(10.0)
+    assert c.wait_s(now=10.0) == pytest.approx(0.05)
+    live[0] = 120
+    assert c.wait_s(now=10.0) == pytest.approx(0.12)
+
+
+async def test_reads_are_immediate_until_the_first_token_then_one_per_interval():
+    loop = asyncio.get_running_loop()
+    c = PushCoalescer(PushPolicy(min_interval_s=0.2))
+    start = loop.time()
+    for _ in range(3):
+        await c.pace_read(started=False)
+    assert loop.time() - start < 0.1
+    await c.pace_read(started=True)  # the read right after the first token's waits
+    assert loop.time() - start >= 0.19
 
 
 def _reply() -> LiveReply:

@@ -139,6 +139,9 @@ async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     await wait_idle(tab)
     chat = await tab.chat()
     assert [(m.role, m.status) for m in chat.messages][:3] == [
-        ("user", "complete"), ("assistant", "cancelled"), ("user", "complete")]
+        ("user", "complete"),
+        ("assistant", "cancelled"),
+        ("user", "complete"),
+    ]
     assert chat.messages[2].content == CONTINUE_PROMPT
     assert chat.messages[3].role == "assistant"

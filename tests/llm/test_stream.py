@@ -1,0 +1,61 @@
+"""`stream_reply` against the simulator over real HTTP, with the SDK sending the request."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+
+import anthropic
+
+from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
+from ai_chat.simulator.script import reply_text
+
+
+def _request(prompt: str) -> ReplyRequest:
+    return ReplyRequest(
+        model="claude-sonnet-5-5", messages=[{"role": "user", "content": prompt}], max_tokens=4000
+    )
+
+
+async def _collect(sim, prompt: str, pace=None) -> list:
+    client = anthropic.AsyncAnthropic(api_key="sk-test", base_url=sim.base_url, max_retries=0)
+    async with aclosing(stream_reply(client, _request(prompt), RetryPolicy(), pace=pace)) as ev:
+        return [event async for event in ev]
+
+
+async def test_events_carry_the_whole_reply_and_its_usage(sim):
+    events = await _collect(sim, "Tell me [[sim tokens=60 tps=2000 ttft=0]]")
+    started, *deltas, finished = events
+    assert isinstance(started, ReplyStarted) and started.input_tokens > 0 and started.request_id
+    assert all(isinstance(d, TextDelta) for d in deltas)
+    assert [d.index for d in deltas] == list(range(len(deltas)))
+    assert "".join(d.text for d in deltas) == reply_text("Tell me", 60)
+    assert finished == ReplyFinished(stop_reason="end_turn", output_tokens=60)
+
+
+async def test_pace_runs_between_reads_and_lets_chunks_pile_up(sim):
+    """A pacer that waits makes each read take many tokens at once; the text is the same."""
+    import asyncio
+
+    prompt = "Count [[sim tokens=100 tps=200 ttft=0]]"  # one frame per token, 5 ms apart
+    unpaced_reads = 0
+
+    async def count() -> None:
+        nonlocal unpaced_reads
+        unpaced_reads += 1
+
+    paced_reads = 0
+
+    async def wait() -> None:
+        nonlocal paced_reads
+        paced_reads += 1
+        await asyncio.sleep(0.1)
+
+    unpaced = await _collect(sim, prompt, pace=count)
+    paced = await _collect(sim, prompt, pace=wait)
+    text = [
+        "".join(e.text for e in events if isinstance(e, TextDelta)) for events in (unpaced, paced)
+    ]
+    assert text[0] == text[1] == reply_text("Count", 100)
+    assert unpaced_reads > 30  # about one read per token or two when nobody waits
+    assert paced_reads < 15  # 0.5 s of tokens read every 0.1 s
