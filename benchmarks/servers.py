@@ -217,7 +217,7 @@ def py_spy(proc: Proc, out: Path) -> Iterator[None]:
     py_spy_bin = str(Path(sys.executable).parent / "py-spy")
     argv = [py_spy_bin, "record", "-p", str(worker.pid), "-r", "100", "-f", fmt, "-o", str(out)]
     spy = subprocess.Popen(
-        [*argv, "--gil", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        [*argv, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     try:
         yield

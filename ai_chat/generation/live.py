@@ -57,7 +57,7 @@ class LiveReply:
     thinking: str = ""
     _parts: list[str] = dataclasses.field(default_factory=list)
     _text: str = ""
-    _changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    _waiter: asyncio.Future[bool] | None = None
 
     @property
     def text(self) -> str:
@@ -101,18 +101,23 @@ class LiveReply:
 
     def _touch(self) -> None:
         self.version += 1
-        self._changed.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
 
     async def wait_for_change(self, since: int, timeout: float) -> bool:
-        """True once `version` moved past `since`; False after `timeout` of silence."""
+        """True once `version` moved past `since`; False after `timeout` of silence.
+        A bare future and timer: this runs once per push, so no task per wait."""
         if self.version > since:
             return True
-        self._changed.clear()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _resolve, waiter, False)
         try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     def snapshot(self) -> LiveSnapshot:
         return LiveSnapshot(
@@ -123,6 +128,11 @@ class LiveReply:
             elapsed_s=round(time.monotonic() - self.started_at, 1),
             thinking=self.thinking,
         )
+
+
+def _resolve(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 class LiveReplies:

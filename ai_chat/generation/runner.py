@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 
 import anthropic
@@ -18,7 +18,7 @@ from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import Turn, build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.store import conversations as store
-from ai_chat.store.db import session_scope
+from ai_chat.store.db import read_scope, session_scope
 from ai_chat.store.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,19 @@ class GenerationService:
         yield await self._store_reply(job, reply, seq=started.user_message.seq + 1)
 
     async def _store_user_turn(self, job: GenerationJob) -> TurnStarted:
+        if job.conversation_id and not job.replace_from_message_id:
+            # The common case: read the history outside the (SQLite) write queue, so the
+            # write transaction is short.
+            async with read_scope(self._db_url) as session:
+                conversation = await store.require_conversation(
+                    session, job.owner, job.conversation_id
+                )
+                previous = await store.list_messages(session, job.owner, job.conversation_id)
+            async with session_scope(self._db_url) as session:
+                user_message = await store.add_user_message(
+                    session, job.owner, conversation.id, job.user_text, job.user_message_id
+                )
+            return self._started(conversation, previous, user_message, created=False)
         async with session_scope(self._db_url) as session:
             created = job.conversation_id is None
             if created:
@@ -155,19 +168,27 @@ class GenerationService:
                 conversation = await store.require_conversation(
                     session, job.owner, job.conversation_id or ""
                 )
-            conversation_id = conversation.id
             if job.replace_from_message_id:
                 await store.truncate_from(
-                    session, job.owner, conversation_id, job.replace_from_message_id
+                    session, job.owner, conversation.id, job.replace_from_message_id
                 )
             # Snapshot the history BEFORE adding the new turn: it reaches Claude once.
-            previous = await store.list_messages(session, job.owner, conversation_id)
-            history = tuple(Turn(m.role, m.content, m.status) for m in previous)
+            previous = await store.list_messages(session, job.owner, conversation.id)
             user_message = await store.add_user_message(
-                session, job.owner, conversation_id, job.user_text, job.user_message_id
+                session, job.owner, conversation.id, job.user_text, job.user_message_id
             )
+        return self._started(conversation, previous, user_message, created)
+
+    @staticmethod
+    def _started(
+        conversation: Conversation,
+        previous: Sequence[Message],
+        user_message: Message,
+        created: bool,
+    ) -> TurnStarted:
+        history = tuple(Turn(m.role, m.content, m.status) for m in previous)
         return TurnStarted(
-            conversation_id, user_message, created, conversation.title, history, conversation
+            conversation.id, user_message, created, conversation.title, history, conversation
         )
 
     def _request(self, job: GenerationJob, started: TurnStarted) -> ReplyRequest:
@@ -260,7 +281,7 @@ class GenerationService:
 
     async def _conversation_exists(self, owner: str, conversation_id: str) -> bool:
         try:
-            async with session_scope(self._db_url) as session:
+            async with read_scope(self._db_url) as session:
                 return await store.get_conversation(session, owner, conversation_id) is not None
         except Exception:  # noqa: BLE001 - the DB itself is down: report the save failure
             return True

@@ -11,8 +11,6 @@ are ignored (the Messages API doesn't use them).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 Frame = tuple[str, bytes]  # (event name, data); data is UTF-8 JSON for the Messages API
 
 
@@ -55,12 +53,3 @@ class SSEDecoder:
 def _value(line: bytes, name_len: int) -> bytes:
     value = line[name_len:]
     return value[1:] if value.startswith(b" ") else value
-
-
-async def frames(chunks: AsyncIterator[bytes]) -> AsyncIterator[Frame]:
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for frame in decoder.feed(chunk):
-            yield frame
-    for frame in decoder.flush():
-        yield frame

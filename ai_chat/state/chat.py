@@ -9,7 +9,7 @@ from ai_chat.llm.catalog import model_info
 from ai_chat.state.views import ChatMessage, format_cost, to_view
 from ai_chat.store import conversations as store
 from ai_chat.store import export
-from ai_chat.store.db import session_scope
+from ai_chat.store.db import read_scope
 from ai_chat.store.models import new_id
 
 # Single-user until accounts land; every query already takes the owner.
@@ -56,7 +56,7 @@ class ChatState(rx.State):
                 self._reset_conversation()
             return orphan_toast() if orphan else None
         try:
-            async with session_scope() as session:
+            async with read_scope() as session:
                 conversation = await store.get_conversation(session, LOCAL_OWNER, cid)
                 rows = await store.list_messages(session, LOCAL_OWNER, cid) if conversation else []
         except Exception as exc:  # noqa: BLE001 - the page must still render
@@ -78,7 +78,7 @@ class ChatState(rx.State):
         """Download the open conversation as Markdown (`md`) or JSON (`json`)."""
         if not self.conversation_id:
             return rx.toast.info("Nothing to export yet.")
-        async with session_scope() as session:
+        async with read_scope() as session:
             conversation = await store.require_conversation(
                 session, LOCAL_OWNER, self.conversation_id
             )

@@ -131,13 +131,19 @@ class LiveState(ChatState):
             yield rx.toast.error("Something went wrong while replying. Please try again.")
 
     def _show(self, snapshot: LiveSnapshot) -> None:
-        if snapshot.status != self.live_status and snapshot.status == "streaming":
-            self.announcement = "Claude is replying…"
-        self.live_text = snapshot.text
-        self.live_thinking = snapshot.thinking
-        self.live_status = snapshot.status
-        self.live_output_tokens = snapshot.output_tokens
-        self.live_elapsed_s = snapshot.elapsed_s
+        # Only what changed: every var assigned is resent whole in the push.
+        if snapshot.status != self.live_status:
+            if snapshot.status == "streaming":
+                self.announcement = "Claude is replying…"
+            self.live_status = snapshot.status
+        if snapshot.text != self.live_text:
+            self.live_text = snapshot.text
+        if snapshot.thinking != self.live_thinking:
+            self.live_thinking = snapshot.thinking
+        if snapshot.output_tokens != self.live_output_tokens:
+            self.live_output_tokens = snapshot.output_tokens
+        if snapshot.elapsed_s != self.live_elapsed_s:
+            self.live_elapsed_s = snapshot.elapsed_s
 
     async def _started(self, update: TurnStarted) -> None:
         self.live_conversation_id = update.conversation_id

@@ -12,7 +12,7 @@ from ai_chat.config import get_settings
 from ai_chat.llm.catalog import MODELS, model_info
 from ai_chat.state.chat import LOCAL_OWNER, ChatState, model_label
 from ai_chat.store import conversations as store
-from ai_chat.store.db import session_scope
+from ai_chat.store.db import read_scope, session_scope
 
 MIN_THINKING_BUDGET = 1024
 
@@ -90,7 +90,7 @@ class SettingsState(rx.State):
         chat = await self.get_state(ChatState)
         values = self._pending
         if chat.conversation_id:
-            async with session_scope() as session:
+            async with read_scope() as session:
                 conv = await store.require_conversation(session, LOCAL_OWNER, chat.conversation_id)
             values = {k: getattr(conv, k) for k in store.SETTING_FIELDS}
         self._show(values)

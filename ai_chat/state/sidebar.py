@@ -9,7 +9,7 @@ import reflex as rx
 from ai_chat.state.chat import LOCAL_OWNER, ChatState
 from ai_chat.store import conversation_list
 from ai_chat.store.conversations import ConversationNotFound
-from ai_chat.store.db import session_scope
+from ai_chat.store.db import read_scope, session_scope
 
 PAGE_SIZE = 50
 
@@ -35,7 +35,7 @@ class SidebarState(rx.State):
         self.mobile_open = not self.mobile_open
 
     async def _page(self, offset: int) -> list[ConversationItem]:
-        async with session_scope() as session:
+        async with read_scope() as session:
             rows = await conversation_list.list_conversations(
                 session, LOCAL_OWNER, self.query, limit=PAGE_SIZE + 1, offset=offset
             )

@@ -1,9 +1,11 @@
 """Async engines and sessions, one engine per URL per process.
 
 SQLite (the embedded default) gets WAL (readers never block the writer), a 30 s busy
-timeout, and, within a process, one session at a time: under a burst of concurrent turns
-its single writer would otherwise time out and fail turns with "database is locked"
-(measured by the benchmark suite at 200 streams). PostgreSQL needs none of this.
+timeout, and, within a process, one writing session at a time: under a burst of concurrent
+turns its single writer would otherwise time out and fail turns with "database is locked"
+(measured by the benchmark suite at 200 streams). Reads (`read_scope`) skip that queue:
+at 200 streams the sidebar and page loads waiting behind the turn writes delayed every
+turn's end by seconds. PostgreSQL needs none of this.
 """
 
 from __future__ import annotations
@@ -64,8 +66,15 @@ def _serialized(url: str) -> contextlib.AbstractAsyncContextManager:
 
 
 @asynccontextmanager
+async def read_scope(url: str | None = None) -> AsyncIterator[AsyncSession]:
+    """A session for reading only: nothing it does is committed."""
+    async with AsyncSession(get_engine(url), expire_on_commit=False) as session:
+        yield session
+
+
+@asynccontextmanager
 async def session_scope(url: str | None = None) -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on error."""
+    """A session that writes: commits on success and rolls back on error."""
     engine = get_engine(url)
     maker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     async with _serialized(str(engine.url)), maker() as session:

@@ -18,6 +18,7 @@ def test_coalescer_first_push_immediate_then_spaced():
     assert c.wait_s(now=10.0) == 0.0
     c.pushed(10.0)
     assert c.wait_s(now=10.01) == pytest.approx(0.04)
+    assert c.wait_s(now=10.046) == 0.0  # due within a tenth of the interval
     assert c.wait_s(now=10.06) == 0.0
 
 
