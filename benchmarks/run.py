@@ -282,6 +282,12 @@ def run_capacity(
         rig = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
         if profile is not None:
             stack.enter_context(servers.py_spy(rig.proc, profile))
-        steps = _arun(suite.ramp(rig, tuple(levels)))
+        probe = None
+        if workers > 1:
+
+            async def probe(streams: int) -> dict[str, Any]:
+                return await redis_ops.ops_per_stream(db, streams)
+
+        steps = _arun(suite.ramp(rig, tuple(levels), probe))
     (out_dir / "capacity.json").write_text(json.dumps(steps, indent=1))
     return steps

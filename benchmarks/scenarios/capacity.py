@@ -88,6 +88,7 @@ async def step(
     firsts: list[float] = []
     late: list[float] = []
     ends: list[float] = []
+    from_send: list[float] = []  # what the user waits: Send → first text on screen
     lost = dup = regressions = missing = failed = 0
     unfinished = sum(1 for t in turns if not t.done.is_set())
     for turn in turns:
@@ -108,6 +109,8 @@ async def step(
             late.append(sim_late)
         if (end := measure.turn_end_ms(turn, record)) is not None:
             ends.append(end)
+        if (first_at := turn.first_text_at()) is not None and turn.sent_at:
+            from_send.append((first_at - turn.sent_at) * 1000)
     pushes = sum(len(t.text_pushes) for t in turns)
     return {
         "app": rig.app.name,
@@ -117,6 +120,7 @@ async def step(
         "first_token_ms": measure.summary(firsts),
         "sim_late_ms": measure.summary(late),
         "turn_end_ms": measure.summary(ends),
+        "send_to_first_ms": measure.summary(from_send),
         "gen_loop_lag_ms": measure.summary(loop_lag.samples),
         "lost": lost,
         "dup": dup,
@@ -162,6 +166,7 @@ async def ramp(
             f"  {rig.name}: {streams:>4} streams  lag p50 {lag['p50']:.0f} ms  p99 "
             f"{lag['p99']:.0f} ms  first token p99 {result['first_token_ms']['p99']:.0f} ms  "
             f"sim late p99 {result['sim_late_ms']['p99']:.0f} ms  "
+            f"send→first p99 {result['send_to_first_ms']['p99']:.0f} ms  "
             f"turn end p50/p99 {result['turn_end_ms']['p50']:.0f}/"
             f"{result['turn_end_ms']['p99']:.0f} ms  "
             f"pushes/s {result['pushes_per_s']:.0f}  lost {result['lost']} dup {result['dup']} "

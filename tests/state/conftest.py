@@ -10,7 +10,7 @@ from tests.state.harness import Tab, event_processor
 _dispose_engines = pytest.fixture(autouse=True)(dispose_engines_after)
 
 
-async def _redis_manager():
+async def _redis_manager(oplock: bool):
     import redis.asyncio as aioredis
     from reflex.istate.manager.redis import StateManagerRedis
 
@@ -20,13 +20,19 @@ async def _redis_manager():
     except Exception as exc:  # noqa: BLE001
         await client.aclose()
         service_missing(f"Redis at {REDIS_URL}", exc)
-    return StateManagerRedis(redis=client)
+    manager = StateManagerRedis(redis=client)
+    # What rxconfig.py turns on with Redis (the manager reads the env var when built).
+    manager._oplock_enabled = oplock
+    return manager
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-oplock"])
 async def tab(request, app_env) -> AsyncIterator[Tab]:
-    """A tab on Reflex's memory state manager and on the Redis one (multi-worker mode)."""
-    manager = await _redis_manager() if request.param == "redis" else None
+    """A tab on Reflex's memory state manager and on the Redis one (multi-worker mode),
+    with and without the opportunistic lock (on by default with Redis, see rxconfig.py)."""
+    manager = None
+    if request.param != "memory":
+        manager = await _redis_manager(oplock=request.param == "redis-oplock")
     async with event_processor(manager) as (processor, state_manager, namespace):
         yield Tab(processor, state_manager, namespace)
     if manager is not None:
