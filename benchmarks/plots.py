@@ -15,7 +15,7 @@ from benchmarks.scenarios.capacity import LAG_BOUND_MS
 SERIES = (
     ("app", "app, 1 worker"),
     ("scale", "app, 3 workers + Redis"),
-    ("scale_oplock", "app, 3 workers + Redis (oplock)"),
+    ("scale_no_oplock", "app, 3 workers + Redis (oplock off)"),
     ("naive", "naive baseline, 1 worker"),
 )
 

@@ -128,7 +128,8 @@ async def step(
         "missing_records": missing,  # never reached the simulator
         "failed_turns": failed,  # ended with no reply text
         "unfinished": unfinished,
-        "pushes_per_s": pushes / wall,
+        # while the replies stream (each lasts tokens/tps seconds), all streams together
+        "pushes_per_s": pushes / (turns[0].tokens / turns[0].tps) if turns else 0.0,
         "wall_s": wall,
         # cores busy on average; "other" is everything else on the machine (neighbours)
         "cpu": {
