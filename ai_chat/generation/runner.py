@@ -18,7 +18,7 @@ from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import Turn, build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.store import conversations as store
-from ai_chat.store.db import read_scope, session_scope
+from ai_chat.store.db import run_read, run_write
 from ai_chat.store.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -148,35 +148,30 @@ class GenerationService:
         if job.conversation_id and not job.replace_from_message_id:
             # The common case: read the history outside the (SQLite) write queue, so the
             # write transaction is short.
-            async with read_scope(self._db_url) as session:
-                conversation = await store.require_conversation(
-                    session, job.owner, job.conversation_id
-                )
-                previous = await store.list_messages(session, job.owner, job.conversation_id)
-            async with session_scope(self._db_url) as session:
-                user_message = await store.add_user_message(
-                    session, job.owner, conversation.id, job.user_text, job.user_message_id
-                )
-            return self._started(conversation, previous, user_message, created=False)
-        async with session_scope(self._db_url) as session:
-            created = job.conversation_id is None
-            if created:
-                conversation = await store.create_conversation(
-                    session, job.owner, settings=job.new_conversation_settings
-                )
-            else:
-                conversation = await store.require_conversation(
-                    session, job.owner, job.conversation_id or ""
-                )
-            if job.replace_from_message_id:
-                await store.truncate_from(
-                    session, job.owner, conversation.id, job.replace_from_message_id
-                )
-            # Snapshot the history BEFORE adding the new turn: it reaches Claude once.
-            previous = await store.list_messages(session, job.owner, conversation.id)
-            user_message = await store.add_user_message(
-                session, job.owner, conversation.id, job.user_text, job.user_message_id
+            conversation, previous = await run_read(
+                store.history_sync, job.owner, job.conversation_id, url=self._db_url
             )
+            user_message = await run_write(
+                store.add_user_message_sync,
+                job.owner,
+                conversation.id,
+                job.user_text,
+                job.user_message_id,
+                url=self._db_url,
+            )
+            return self._started(conversation, previous, user_message, created=False)
+        # A new conversation, or an edit/regenerate: everything in one write transaction.
+        conversation, previous, user_message = await run_write(
+            store.start_turn_sync,
+            job.owner,
+            job.conversation_id,
+            job.user_text,
+            job.user_message_id,
+            job.replace_from_message_id,
+            job.new_conversation_settings,
+            url=self._db_url,
+        )
+        created = job.conversation_id is None
         return self._started(conversation, previous, user_message, created)
 
     @staticmethod
@@ -281,16 +276,17 @@ class GenerationService:
 
     async def _conversation_exists(self, owner: str, conversation_id: str) -> bool:
         try:
-            async with read_scope(self._db_url) as session:
-                return await store.get_conversation(session, owner, conversation_id) is not None
+            found = await run_read(
+                store.get_conversation_sync, owner, conversation_id, url=self._db_url
+            )
+            return found is not None
         except Exception:  # noqa: BLE001 - the DB itself is down: report the save failure
             return True
 
     async def _store_reply(self, job: GenerationJob, reply: LiveReply, seq: int) -> TurnFinished:
         message = self._assistant_row(reply, seq)
         try:
-            async with session_scope(self._db_url) as session:
-                await store.save_assistant_message(session, job.owner, message)
+            await run_write(store.save_assistant_message_sync, job.owner, message, url=self._db_url)
         except Exception as exc:
             if not await self._conversation_exists(job.owner, message.conversation_id):
                 log.info("conversation %s was deleted during its reply", message.conversation_id)

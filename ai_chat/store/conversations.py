@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.models import Conversation, Message, MessageStatus, Role, new_id, utcnow
@@ -19,13 +19,24 @@ class ConversationNotFound(LookupError):
     """No such conversation for this owner (never reveals other owners' ids)."""
 
 
-async def create_conversation(
-    session: AsyncSession, owner: str, title: str = "", settings: dict | None = None
+# The turn path's queries are written once, as plain functions of a sync Session: the
+# server runs them on SQLite in a worker thread (db.run_write / db.run_read), and the async
+# wrappers below run the same code in an AsyncSession (PostgreSQL, tests, the UI's reads).
+
+
+def create_conversation_sync(
+    session: Session, owner: str, title: str = "", settings: dict | None = None
 ) -> Conversation:
     conversation = Conversation(owner=owner, title=title[:200], **_settings_only(settings or {}))
     session.add(conversation)
-    await session.flush()
+    session.flush()
     return conversation
+
+
+async def create_conversation(
+    session: AsyncSession, owner: str, title: str = "", settings: dict | None = None
+) -> Conversation:
+    return await session.run_sync(create_conversation_sync, owner, title, settings)
 
 
 def _settings_only(values: dict) -> dict:
@@ -43,50 +54,63 @@ async def update_settings(
     return conversation
 
 
+def get_conversation_sync(
+    session: Session, owner: str, conversation_id: str, *, for_update: bool = False
+) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.owner == owner
+    )
+    # PostgreSQL: lock the row, so two turns sent at once into one conversation (two tabs)
+    # take the next seq one after the other. SQLite ignores it: its writes are serial.
+    return session.exec(query.with_for_update() if for_update else query).first()
+
+
 async def get_conversation(
     session: AsyncSession, owner: str, conversation_id: str
 ) -> Conversation | None:
-    result = await session.exec(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.owner == owner)
-    )
-    return result.first()
+    return await session.run_sync(get_conversation_sync, owner, conversation_id)
 
 
-async def require_conversation(
-    session: AsyncSession, owner: str, conversation_id: str
+def require_conversation_sync(
+    session: Session, owner: str, conversation_id: str, *, for_update: bool = False
 ) -> Conversation:
-    conversation = await get_conversation(session, owner, conversation_id)
+    conversation = get_conversation_sync(session, owner, conversation_id, for_update=for_update)
     if conversation is None:
         raise ConversationNotFound(conversation_id)
     return conversation
 
 
+async def require_conversation(
+    session: AsyncSession, owner: str, conversation_id: str
+) -> Conversation:
+    return await session.run_sync(require_conversation_sync, owner, conversation_id)
+
+
+def list_messages_sync(session: Session, owner: str, conversation_id: str) -> Sequence[Message]:
+    """All turns of an owner's conversation, in order."""
+    require_conversation_sync(session, owner, conversation_id)
+    return session.exec(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.seq))
+    ).all()
+
+
 async def list_messages(
     session: AsyncSession, owner: str, conversation_id: str
 ) -> Sequence[Message]:
-    """All turns of an owner's conversation, in order."""
-    await require_conversation(session, owner, conversation_id)
-    result = await session.exec(
-        select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.seq))
-    )
-    return result.all()
+    return await session.run_sync(list_messages_sync, owner, conversation_id)
 
 
-async def truncate_from(
-    session: AsyncSession, owner: str, conversation_id: str, message_id: str
-) -> int:
+def truncate_from_sync(session: Session, owner: str, conversation_id: str, message_id: str) -> int:
     """Remove a turn and every later one (edit & resend, regenerate). Returns how many."""
-    await require_conversation(session, owner, conversation_id)
-    seq = (
-        await session.exec(
-            select(Message.seq).where(
-                Message.id == message_id, Message.conversation_id == conversation_id
-            )
+    require_conversation_sync(session, owner, conversation_id)
+    seq = session.exec(
+        select(Message.seq).where(
+            Message.id == message_id, Message.conversation_id == conversation_id
         )
     ).first()
     if seq is None:
         raise LookupError(f"no message {message_id} in this conversation")
-    result = await session.exec(
+    result = session.exec(
         delete(Message).where(
             col(Message.conversation_id) == conversation_id, col(Message.seq) >= seq
         )
@@ -94,27 +118,32 @@ async def truncate_from(
     return result.rowcount or 0
 
 
-async def _next_seq(session: AsyncSession, conversation_id: str) -> int:
-    result = await session.exec(
+async def truncate_from(
+    session: AsyncSession, owner: str, conversation_id: str, message_id: str
+) -> int:
+    return await session.run_sync(truncate_from_sync, owner, conversation_id, message_id)
+
+
+def _next_seq(session: Session, conversation_id: str) -> int:
+    current = session.exec(
         select(sa.func.max(Message.seq)).where(Message.conversation_id == conversation_id)
-    )
-    current = result.one()
+    ).one()
     return 0 if current is None else int(current) + 1
 
 
-async def add_user_message(
-    session: AsyncSession,
+def add_user_message_sync(
+    session: Session,
     owner: str,
     conversation_id: str,
     content: str,
     message_id: str | None = None,
 ) -> Message:
     """Write the user's turn (before Claude is called) and touch the conversation."""
-    conversation = await require_conversation(session, owner, conversation_id)
+    conversation = require_conversation_sync(session, owner, conversation_id, for_update=True)
     message = Message(
         id=message_id or new_id(),
         conversation_id=conversation_id,
-        seq=await _next_seq(session, conversation_id),
+        seq=_next_seq(session, conversation_id),
         role=Role.USER.value,
         content=content,
         status=MessageStatus.COMPLETE.value,
@@ -127,25 +156,69 @@ async def add_user_message(
         conversation.updated_at = utcnow()
         session.add(conversation)
     session.add(message)
-    await session.flush()
+    session.flush()
     return message
 
 
-async def save_assistant_message(
+async def add_user_message(
     session: AsyncSession,
     owner: str,
-    message: Message,
+    conversation_id: str,
+    content: str,
+    message_id: str | None = None,
 ) -> Message:
+    return await session.run_sync(
+        add_user_message_sync, owner, conversation_id, content, message_id
+    )
+
+
+def save_assistant_message_sync(session: Session, owner: str, message: Message) -> Message:
     """Write an assistant turn once, when it has ended (complete, cancelled, failed)."""
-    conversation = await require_conversation(session, owner, message.conversation_id)
+    conversation = require_conversation_sync(session, owner, message.conversation_id)
     if not MessageStatus(message.status).is_final:
         raise ValueError(f"assistant turns are saved when final, not {message.status!r}")
     message.role = Role.ASSISTANT.value
     message.completed_at = message.completed_at or utcnow()
     conversation.updated_at = utcnow()
     session.add_all([message, conversation])
-    await session.flush()
+    session.flush()
     return message
+
+
+async def save_assistant_message(session: AsyncSession, owner: str, message: Message) -> Message:
+    return await session.run_sync(save_assistant_message_sync, owner, message)
+
+
+def history_sync(
+    session: Session, owner: str, conversation_id: str
+) -> tuple[Conversation, Sequence[Message]]:
+    conversation = require_conversation_sync(session, owner, conversation_id)
+    return conversation, list_messages_sync(session, owner, conversation_id)
+
+
+def start_turn_sync(
+    session: Session,
+    owner: str,
+    conversation_id: str | None,
+    user_text: str,
+    user_message_id: str | None,
+    replace_from_message_id: str | None = None,
+    new_conversation_settings: dict | None = None,
+) -> tuple[Conversation, Sequence[Message], Message]:
+    """The user's turn: in a new conversation (`conversation_id` None) or replacing a turn
+    and all later ones. Returns the conversation, the history before this turn (what
+    Claude is sent besides it, so the user text reaches Claude once), and the stored turn."""
+    if conversation_id is None:
+        conversation = create_conversation_sync(session, owner, settings=new_conversation_settings)
+    else:
+        conversation = require_conversation_sync(session, owner, conversation_id)
+    if replace_from_message_id:
+        truncate_from_sync(session, owner, conversation.id, replace_from_message_id)
+    previous = list_messages_sync(session, owner, conversation.id)
+    user_message = add_user_message_sync(
+        session, owner, conversation.id, user_text, user_message_id
+    )
+    return conversation, previous, user_message
 
 
 def _title_from(text: str, limit: int = 60) -> str:

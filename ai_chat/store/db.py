@@ -6,6 +6,12 @@ turns its single writer would otherwise time out and fail turns with "database i
 (measured by the benchmark suite at 200 streams). Reads (`read_scope`) skip that queue:
 at 200 streams the sidebar and page loads waiting behind the turn writes delayed every
 turn's end by seconds. PostgreSQL needs none of this.
+
+`run_write` / `run_read` run a plain function of a sync Session as one unit: on SQLite in a
+worker thread over the standard sqlite3 driver, so the whole transaction costs the event loop
+one round trip. Through aiosqlite every cursor, statement, fetch and commit is a round trip
+(~13 for a turn's write), each waiting for a full loop iteration on a busy server: at 200
+streaming replies users waited 10 s between Send and the first token, queued behind writes.
 """
 
 from __future__ import annotations
@@ -13,19 +19,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.config import get_settings
 
 SQLITE_BUSY_TIMEOUT_S = 30
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _engines: dict[str, AsyncEngine] = {}
+_sync_engines: dict[str, Engine] = {}
 # One lock per event loop (tests run many loops; a server runs one).
 _sqlite_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
@@ -65,6 +75,49 @@ def _serialized(url: str) -> contextlib.AbstractAsyncContextManager:
     return _sqlite_locks[loop]
 
 
+def _sync_engine(url: str) -> Engine:
+    """SQLite over the standard driver, for worker threads (see run_write)."""
+    sync = "sqlite" + url.removeprefix("sqlite+aiosqlite")
+    if sync not in _sync_engines:
+        engine = create_engine(
+            sync, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _tune_sqlite)
+        _sync_engines[sync] = engine
+    return _sync_engines[sync]
+
+
+def _in_session(engine: Engine, work: Callable[..., T], args: tuple, *, commit: bool) -> T:
+    with Session(engine, expire_on_commit=False) as session:
+        result = work(session, *args)
+        if commit:
+            session.commit()
+        return result
+
+
+async def run_write(
+    work: Callable[Concatenate[Session, P], T], *args: P.args, url: str | None = None
+) -> T:
+    """`work(session, *args)` in one committed transaction (rolled back if it raises)."""
+    url = url or get_settings().async_db_url
+    if _is_sqlite(url):
+        async with _serialized(url):
+            return _in_session(_sync_engine(url), work, args, commit=True)
+    async with session_scope(url) as session:
+        return await session.run_sync(work, *args)
+
+
+async def run_read(
+    work: Callable[Concatenate[Session, P], T], *args: P.args, url: str | None = None
+) -> T:
+    """`work(session, *args)` for reading: nothing is committed, no write queue."""
+    url = url or get_settings().async_db_url
+    if _is_sqlite(url):
+        return _in_session(_sync_engine(url), work, args, commit=False)
+    async with read_scope(url) as session:
+        return await session.run_sync(work, *args)
+
+
 @asynccontextmanager
 async def read_scope(url: str | None = None) -> AsyncIterator[AsyncSession]:
     """A session for reading only: nothing it does is committed."""
@@ -90,3 +143,6 @@ async def dispose_engines() -> None:
     for engine in _engines.values():
         await engine.dispose()
     _engines.clear()
+    for sync_engine in _sync_engines.values():
+        sync_engine.dispose()
+    _sync_engines.clear()
