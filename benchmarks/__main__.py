@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = plans.quick() if args.quick else plans.full(args.soak_seconds)
     only = {p.strip() for p in args.only.split(",") if p.strip()}
-    out = args.out or RESULTS / time.strftime("%Y%m%d-%H%M%S")
+    # Absolute: the servers run in other directories (the naive app in its own) and open
+    # the database files under it.
+    out = (args.out or RESULTS / time.strftime("%Y%m%d-%H%M%S")).resolve()
     results = run_suite(plan, out, only, args.wait_quiet)
     results["machine"]["label"] = args.label
     report = write_run(results, out)
