@@ -78,20 +78,23 @@ def first_token_ms(turn: Turn, record: Record) -> float | None:
 
 
 def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
-    """Per push: receive time − when the simulator sent the newest token in it.
+    """Per token: receive time of the first push that carried it − when the simulator sent it.
 
-    Token k leaves the simulator at first_token_at + k/tps (its pacer has no drift), so the
-    send time is known without per-token records; if the simulator itself runs late this
-    overstates the lag (never understates it).
+    Token k leaves the simulator at first_token_at + k/tps (its pacer has no drift), so send
+    times are known without per-token records; if the simulator itself runs late this
+    overstates the lag (never understates it). Every token counts, not only each push's
+    newest one: a push that brings a batch read just before it is fresh at its end but its
+    oldest tokens waited a whole push interval.
     """
     start = record.get("first_token_at")
     if start is None:
         return []
     lags = []
+    seen = 0  # tokens delivered by earlier pushes
     for at, length, _ in turn.text_pushes:
-        if length:
-            newest = math.ceil(length / TOKEN_CHARS) - 1
-            lags.append((at - (start + newest / turn.tps)) * 1000)
+        tokens = math.ceil(length / TOKEN_CHARS)
+        lags += [(at - (start + k / turn.tps)) * 1000 for k in range(seen, tokens)]
+        seen = max(seen, tokens)
     return lags
 
 

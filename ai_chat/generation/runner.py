@@ -248,8 +248,8 @@ class GenerationService:
                     if producer.done():
                         break
             pushed_version = reply.version
+            coalescer.pushed(loop.time())  # when it starts: the reader's next batch is timed by it
             yield reply.snapshot()
-            coalescer.pushed(loop.time())
 
     def _assistant_row(self, reply: LiveReply, seq: int) -> Message:
         error = reply.error

@@ -35,15 +35,18 @@ def test_push_interval_widens_with_the_streams_of_the_worker():
     assert c.wait_s(now=10.0) == pytest.approx(0.12)
 
 
-async def test_reads_are_immediate_until_the_first_token_then_one_per_interval():
+async def test_reads_are_immediate_until_the_first_token_then_just_before_each_push():
     loop = asyncio.get_running_loop()
     c = PushCoalescer(PushPolicy(min_interval_s=0.2))
     start = loop.time()
-    for _ in range(3):
-        await c.pace_read(started=False)
+    await c.pace_read(started=False)
+    await c.pace_read(started=True)  # nothing pushed yet: the first token goes at once
     assert loop.time() - start < 0.1
-    await c.pace_read(started=True)  # the read right after the first token's waits
-    assert loop.time() - start >= 0.19
+    c.pushed(loop.time())
+    await c.pace_read(started=True)  # the next batch is read just before the push is due
+    waited = loop.time() - start
+    assert waited >= 0.17
+    assert c.wait_s(loop.time()) == 0.0  # …so that push may go at once
 
 
 def _reply() -> LiveReply:
