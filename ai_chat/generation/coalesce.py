@@ -14,6 +14,8 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 
+_DUE = 0.1  # the fraction of the interval by which a push may come early
+
 
 @dataclasses.dataclass(frozen=True)
 class PushPolicy:
@@ -60,6 +62,3 @@ class PushCoalescer:
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-
-
-_DUE = 0.1  # the fraction of the interval by which a push may come early

@@ -101,9 +101,8 @@ class LiveReply:
 
     def _touch(self) -> None:
         self.version += 1
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
+        if self._waiter is not None:
+            _resolve(self._waiter, True)
 
     async def wait_for_change(self, since: int, timeout: float) -> bool:
         """True once `version` moved past `since`; False after `timeout` of silence.
