@@ -31,14 +31,19 @@ _SAFE_HREF = rx.Var('/^(https?|mailto):/i.test(props.href ?? "")', _var_type=boo
 _IMG_ALT = rx.Var('(props.alt || "no description")', _var_type=str)
 _IMG_SRC = rx.Var('(props.src || "unsafe URL removed")', _var_type=str)
 
+# The code block's text in the `pre` renderer's scope. Reflex's renderer makes `children`
+# with String(components): a fence with nothing in it yet (a reply streaming into a new
+# code block, or one cut off by max_tokens right after "```") would show "undefined".
+_CODE_TEXT = rx.Var('(components == null ? "" : children)', _var_type=str)
+
 # Plain JS handler (custom_attrs keeps the real DOM event): works with no server round trip,
-# even offline. `children` is the code block's text in the `pre` renderer's scope.
+# even offline.
 _COPY_ON_CLICK = rx.Var(
     "(e) => { const b = e.currentTarget; const c = navigator.clipboard;"
     " const done = (s) => { b.dataset.copied = s;"
     " setTimeout(() => { delete b.dataset.copied; }, 1500); };"
     ' if (!c) { done("failed"); return; }'
-    ' c.writeText(children).then(() => done("true"), () => done("failed")); }'
+    f' c.writeText({_CODE_TEXT}).then(() => done("true"), () => done("failed")); }}'
 )
 
 _LINK_REL = "noopener noreferrer nofollow"
@@ -113,7 +118,7 @@ def _copy_button() -> rx.Component:
     )
 
 
-def _code_block(text: rx.Var, **props: Any) -> rx.Component:
+def _code_block(_text: rx.Var, **props: Any) -> rx.Component:
     # rx.markdown's default `pre` renderer (props carries `language`) plus a copy button in a
     # top strip of its own, so it never covers code.
     # Highlighting themes chosen for WCAG AA contrast (the default one-light fails it).
@@ -122,7 +127,9 @@ def _code_block(text: rx.Var, **props: Any) -> rx.Component:
         rx.color_mode_cond(light=rx.code_block.themes.vs, dark=rx.code_block.themes.a11y_dark),
     )
     return rx.box(
-        rx.code_block(text, margin="0", padding="2.4em 1em 1em 1em", wrap_long_lines=True, **props),
+        rx.code_block(
+            _CODE_TEXT, margin="0", padding="2.4em 1em 1em 1em", wrap_long_lines=True, **props
+        ),
         _copy_button(),
         position="relative",
         margin_y="1em",

@@ -251,3 +251,14 @@ def test_rich_markdown_renders_and_code_copies(
     copy.nth(1).click()
     assert page.evaluate("navigator.clipboard.readText()") == "plain block"
     clip_context.set_offline(False)
+
+
+def test_a_code_fence_with_nothing_in_it_yet_renders_empty(page: Page, served_app: ServedApp):
+    # What a reply cut off by max_tokens right after "```" (or streaming into a new block) holds.
+    _open(page, served_app)
+    _send(page, f"Before the code:\n\n```python\n {ECHO}")
+    expect(_complete(page)).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+    body = _body(page, "assistant")
+    expect(body.locator("pre")).to_have_count(1)
+    expect(body).to_contain_text("Before the code:")
+    assert "undefined" not in body.inner_text()
