@@ -102,8 +102,22 @@ async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
 async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
     app_env(db_url=f"sqlite:///{tmp_path}/missing-dir/none.db")
     await tab.open()
+
+    def list_failures() -> int:
+        return sum(
+            "Could not load your conversations" in str(e.payload) for e in tab.frontend_events()
+        )
+
+    before = list_failures()
     await tab.send("keep my words [[sim tokens=5]]")
     await wait_idle(tab)
+
+    # The turn's end refreshes the sidebar, which fails too; let it finish before the loop
+    # closes (else its DB connection attempt ends on a closed loop).
+    async def refreshed() -> bool:
+        return list_failures() > before
+
+    await eventually(refreshed, what="the sidebar refresh")
     chat = await tab.chat()
     assert chat.messages[-1].status == "failed"
     assert "could not be saved" in chat.messages[-1].error
