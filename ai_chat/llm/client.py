@@ -6,6 +6,7 @@ import anthropic
 import httpx2
 
 from ai_chat.config import Settings
+from ai_chat.llm import network
 
 
 def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
@@ -15,7 +16,10 @@ def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
     `stream()`; `stream.open_stream` retries itself, with the wait capped.
     The read timeout is the stall detector: the longest silence we accept.
     """
+    http_client = anthropic.DefaultAsyncHttpxClient()  # the SDK's pool limits and keepalive
+    network.install(http_client)
     kwargs: dict = {
+        "http_client": http_client,
         "api_key": settings.effective_api_key,
         "max_retries": 0,
         "timeout": httpx2.Timeout(

@@ -17,7 +17,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from ai_chat.llm import sse
+from ai_chat.llm import network, sse
 from ai_chat.llm.errors import ReplyError, classify, midstream_error
 from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 
@@ -77,8 +77,9 @@ async def stream_reply(
     The SDK sends the request (auth, headers, HTTP errors as its exception classes); the
     body is read with the lean `sse` decoder. Retries happen only while opening the
     stream (before any token), with waits capped by the policy. Once text has flowed
-    nothing is retried. `pace` is awaited between batches of reads from the network: a
-    caller that only looks every so often lets chunks pile up and reads them in one go.
+    nothing is retried. `pace` is awaited before each wait on the socket (with a client from
+    `client.make_client`): a caller that only looks every so often lets chunks pile up in
+    the kernel and reads them in one go.
     """
     attempt = 0
     while True:
@@ -99,9 +100,9 @@ async def stream_reply(
 
     try:
         http = response.http_response
-        async with aclosing(_body(http)) as body:
-            chunks = body if pace is None else _paced(body, pace)
-            async for event in _events(chunks, http.headers, request.model):
+        stream = http.extensions.get("network_stream")
+        async with network.paced_reads(stream, pace), aclosing(_body(http)) as body:
+            async for event in _events(body, http.headers, request.model):
                 yield event
     except (anthropic.APIError, OSError, ValueError) as exc:
         raise classify(exc, model=request.model, stall_timeout_s=policy.stall_timeout_s) from exc
@@ -123,35 +124,6 @@ def _body(http: httpx2.Response) -> AsyncGenerator[bytes, None]:
     if http.headers.get("content-encoding", "identity") == "identity":
         return aiter(http.stream)  # type: ignore[arg-type]
     return http.aiter_bytes()
-
-
-async def _paced(
-    chunks: AsyncIterator[bytes], pace: Callable[[], Awaitable[None]]
-) -> AsyncIterator[bytes]:
-    """Awaits `pace` once the chunks already received are used up.
-
-    httpx hands out one HTTP chunk per step, many from one socket read. A step that had to
-    wait on the socket (it suspended) means the earlier ones were drained: pace before the
-    next. The first step after pacing is exempt — it reads what piled up meanwhile.
-    """
-    loop = asyncio.get_running_loop()
-    after_pace = False
-    while True:
-        suspended = [False]
-        handle = loop.call_soon(suspended.__setitem__, 0, True)  # runs only if we suspend
-        try:
-            chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        finally:
-            handle.cancel()
-        yield chunk
-        if suspended[0]:
-            if after_pace:
-                after_pace = False
-            else:
-                await pace()
-                after_pace = True
 
 
 async def _events(

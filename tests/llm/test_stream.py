@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from contextlib import aclosing
 
-import anthropic
-
+from ai_chat.config import load_settings
+from ai_chat.llm.client import make_client
 from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.simulator.script import reply_text
@@ -18,7 +18,7 @@ def _request(prompt: str) -> ReplyRequest:
 
 
 async def _collect(sim, prompt: str, pace=None) -> list:
-    client = anthropic.AsyncAnthropic(api_key="sk-test", base_url=sim.base_url, max_retries=0)
+    client = make_client(load_settings({"ANTHROPIC_BASE_URL": sim.base_url}))
     async with aclosing(stream_reply(client, _request(prompt), RetryPolicy(), pace=pace)) as ev:
         return [event async for event in ev]
 
@@ -34,7 +34,8 @@ async def test_events_carry_the_whole_reply_and_its_usage(sim):
 
 
 async def test_pace_runs_between_reads_and_lets_chunks_pile_up(sim):
-    """A pacer that waits makes each read take many tokens at once; the text is the same."""
+    """A pacer that waits makes each socket read take many tokens at once (the kernel holds
+    them meanwhile); the text is the same."""
     import asyncio
 
     prompt = "Count [[sim tokens=100 tps=200 ttft=0]]"  # one frame per token, 5 ms apart
@@ -57,5 +58,5 @@ async def test_pace_runs_between_reads_and_lets_chunks_pile_up(sim):
         "".join(e.text for e in events if isinstance(e, TextDelta)) for events in (unpaced, paced)
     ]
     assert text[0] == text[1] == reply_text("Count", 100)
-    assert unpaced_reads > 30  # about one read per token or two when nobody waits
+    assert unpaced_reads > 30  # about one socket wait per token when nobody waits
     assert paced_reads < 15  # 0.5 s of tokens read every 0.1 s

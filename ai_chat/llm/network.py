@@ -1,0 +1,267 @@
+"""httpcore's network layer on plain asyncio transports, for the Claude stream.
+
+httpcore's default (anyio) backend wraps every socket read in a fresh cancel scope
+(`fail_after`), and hands out what the loop received one `data_received` call at a time.
+At one HTTP chunk per token, that was a third of a worker's CPU at 300 streams. Here a
+read is a buffer check; only a read that must wait arms a timer, and a read returns
+everything received so far in one piece (a paced reader gets its whole batch at once).
+
+`AsyncioBackend` implements httpcore's public `AsyncNetworkBackend` interface: TCP, TLS
+(`loop.start_tls`, which also serves HTTPS proxies), Unix sockets, read and write
+timeouts, and flow control both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpcore2
+import httpx2
+
+
+class _Buffering(asyncio.Protocol):
+    """Collects received bytes for the one reader, and reads the socket only while that
+    reader waits: between reads the kernel holds what arrives, so the next read takes it
+    in one system call instead of one loop wake-up per TCP segment (per token)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.chunks: list[bytes] = []
+        self.eof = False
+        self.error: BaseException | None = None
+        self._reader: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
+
+    # -- asyncio callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.transport.pause_reading()
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        if exc is not None:
+            self.error = exc
+        self._wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_exception(exc or ConnectionResetError("connection lost"))
+
+    def pause_writing(self) -> None:
+        if self._writable is None or self._writable.done():
+            self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    # -- used by the stream
+    def _wake(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.set_result(None)
+
+    @property
+    def has_news(self) -> bool:
+        return bool(self.chunks) or self.eof
+
+    def take(self, max_bytes: int) -> bytes:
+        data = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        if len(data) > max_bytes:
+            self.chunks = [data[max_bytes:]]
+            return data[:max_bytes]
+        self.chunks = []
+        return data
+
+    async def wait_readable(self, transport: asyncio.Transport, timeout: float | None) -> None:
+        self._reader = asyncio.get_running_loop().create_future()
+        transport.resume_reading()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._reader
+        finally:
+            self._reader = None
+            if not transport.is_closing():
+                transport.pause_reading()
+
+    async def wait_writable(self, timeout: float | None) -> None:
+        if self._writable is not None and not self._writable.done():
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(self._writable)
+
+
+class AsyncioStream(httpcore2.AsyncNetworkStream):
+    def __init__(self, transport: asyncio.Transport, protocol: _Buffering) -> None:
+        self._transport, self._protocol = transport, protocol
+        # Awaited before a read that would wait on the socket: set per response by a
+        # reader that only looks every so often (see `paced_reads`).
+        self.pace: Callable[[], Awaitable[None]] | None = None
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        protocol = self._protocol
+        if not protocol.has_news and self.pace is not None:
+            await self.pace()  # the socket isn't read meanwhile: the kernel gathers the batch
+        if not protocol.has_news:
+            try:
+                await protocol.wait_readable(self._transport, timeout)
+            except TimeoutError as exc:
+                raise httpcore2.ReadTimeout(str(exc) or "read timed out") from exc
+        if protocol.chunks:
+            return protocol.take(max_bytes)
+        if protocol.error is not None:
+            raise httpcore2.ReadError(str(protocol.error)) from protocol.error
+        return b""  # end of stream
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        if self._transport.is_closing():
+            raise httpcore2.WriteError("the connection is closed")
+        try:
+            self._transport.write(buffer)
+            await self._protocol.wait_writable(timeout)
+        except TimeoutError as exc:
+            raise httpcore2.WriteTimeout(str(exc) or "write timed out") from exc
+        except OSError as exc:
+            raise httpcore2.WriteError(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        # abort, not close: a closing response must not wait for buffered bytes to drain.
+        self._transport.abort()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                tls = await loop.start_tls(
+                    self._transport, self._protocol, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError as exc:
+            self._transport.abort()
+            raise httpcore2.ConnectTimeout(str(exc) or "TLS handshake timed out") from exc
+        except (OSError, ssl.SSLError) as exc:
+            self._transport.abort()
+            raise httpcore2.ConnectError(str(exc)) from exc
+        if tls is None:  # pragma: no cover - only if the loop was closing
+            raise httpcore2.ConnectError("TLS could not be started")
+        self._protocol.transport = tls
+        return AsyncioStream(tls, self._protocol)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "ssl_object":
+            return self._transport.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._transport.get_extra_info("peername")
+        if info == "socket":
+            return self._transport.get_extra_info("socket")
+        if info == "is_readable":
+            # An idle pooled connection with something to read has been closed by the server.
+            if self._protocol.has_news or self._transport.is_closing():
+                return True
+            return _readable(self._transport.get_extra_info("socket"))
+        return None
+
+
+@asynccontextmanager
+async def paced_reads(
+    network_stream: object, pace: Callable[[], Awaitable[None]] | None
+) -> AsyncIterator[bool]:
+    """Within the block, `pace` runs before each socket wait of this response's connection.
+    Yields whether it could be installed (the connection must be ours); the pooled
+    connection forgets it on the way out, before another request can reuse it."""
+    if pace is None or not isinstance(network_stream, AsyncioStream):
+        yield False
+        return
+    network_stream.pace = pace
+    try:
+        yield True
+    finally:
+        network_stream.pace = None
+
+
+def install(http_client: httpx2.AsyncClient) -> int:
+    """Puts `AsyncioBackend` under every connection pool of an httpx client (its default
+    transport and any proxy mounts). httpx has no public knob for httpcore's network backend,
+    so this sets the pools' attribute; returns how many pools took it (tests check > 0)."""
+    backend = AsyncioBackend()
+    transports = [http_client._transport, *http_client._mounts.values()]
+    pools = [getattr(t, "_pool", None) for t in transports if t is not None]
+    installed = 0
+    for pool in pools:
+        if isinstance(pool, httpcore2.AsyncConnectionPool):
+            pool._network_backend = backend
+            installed += 1
+    return installed
+
+
+class AsyncioBackend(httpcore2.AsyncNetworkBackend):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        local = (local_address, 0) if local_address else None
+        connect = loop.create_connection(_Buffering, host, port, local_addr=local)
+        return await _connected(connect, timeout, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        connect = asyncio.get_running_loop().create_unix_connection(_Buffering, path)
+        return await _connected(connect, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def _connected(connect: Any, timeout: float | None, options: Iterable[Any] | None):
+    try:
+        async with asyncio.timeout(timeout):
+            transport, protocol = await connect
+    except TimeoutError as exc:
+        raise httpcore2.ConnectTimeout(str(exc) or "connect timed out") from exc
+    except OSError as exc:
+        raise httpcore2.ConnectError(str(exc)) from exc
+    try:
+        for option in options or ():
+            transport.get_extra_info("socket").setsockopt(*option)
+    except OSError as exc:
+        transport.abort()
+        raise httpcore2.ConnectError(str(exc)) from exc
+    return AsyncioStream(transport, protocol)
+
+
+def _readable(sock: Any) -> bool:
+    """Whether a recv would return at once (data, or the server's close) — checked without
+    reading, since the loop isn't reading this socket while the connection sits idle."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
