@@ -205,7 +205,11 @@ class GenerationService:
         client = self._client_factory()
 
         async def pace() -> None:
-            await coalescer.pace_read(started=reply.first_token_at is not None)
+            started, pending = (
+                reply.first_token_at is not None,
+                reply.version > coalescer.pushed_version,
+            )
+            await coalescer.pace_read(started, pending)
 
         try:
             async with asyncio.timeout(self.settings.reply_deadline_s):
@@ -242,13 +246,15 @@ class GenerationService:
             if reply.first_token_at is not None and not first_text_pushed:
                 first_text_pushed = True  # no added first-token latency
             else:
-                delay = coalescer.wait_s(loop.time())
-                if delay > 0:
-                    await asyncio.wait({producer}, timeout=delay)
-                    if producer.done():
-                        break
+                # Wait out the interval; the reply ending (finish() touches it) ends the wait.
+                deadline = loop.time() + coalescer.wait_s(loop.time())
+                while not producer.done() and (left := deadline - loop.time()) > 0:
+                    await reply.wait_for_change(reply.version, left)
+                if producer.done():
+                    break
             pushed_version = reply.version
-            coalescer.pushed(loop.time())  # when it starts: the reader's next batch is timed by it
+            # When it starts: the reader's next batch is timed by it.
+            coalescer.pushed(loop.time(), pushed_version)
             yield reply.snapshot()
 
     def _assistant_row(self, reply: LiveReply, seq: int) -> Message:

@@ -35,6 +35,8 @@ class _Buffering(asyncio.Protocol):
         self.eof = False
         self.error: BaseException | None = None
         self._reader: asyncio.Future[None] | None = None
+        self._read_deadline: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
         self._writable: asyncio.Future[None] | None = None
 
     # -- asyncio callbacks
@@ -53,6 +55,9 @@ class _Buffering(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if exc is not None:
             self.error = exc
         self._wake()
@@ -85,15 +90,34 @@ class _Buffering(asyncio.Protocol):
         return data
 
     async def wait_readable(self, transport: asyncio.Transport, timeout: float | None) -> None:
-        self._reader = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_future()
+        self._read_deadline = None if timeout is None else loop.time() + timeout
+        deadline = self._read_deadline
+        if deadline is not None and (self._watchdog is None or self._watchdog.when() > deadline):
+            if self._watchdog is not None:
+                self._watchdog.cancel()  # armed for a later deadline than this read's
+            self._watchdog = loop.call_at(deadline, self._check_stall)
         transport.resume_reading()
         try:
-            async with asyncio.timeout(timeout):
-                await self._reader
+            await self._reader
         finally:
-            self._reader = None
+            self._reader = self._read_deadline = None
             if not transport.is_closing():
                 transport.pause_reading()
+
+    def _check_stall(self) -> None:
+        """One timer per connection, re-armed only when it fires: a timer per read (armed
+        and cancelled a few times a second per stream) cost more than the read itself."""
+        self._watchdog = None
+        if self._reader is None or self._read_deadline is None:
+            return  # nobody waiting: the next wait arms it again
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._read_deadline:
+            if not self._reader.done():
+                self._reader.set_exception(TimeoutError("no data within the read timeout"))
+        else:
+            self._watchdog = loop.call_at(self._read_deadline, self._check_stall)
 
     async def wait_writable(self, timeout: float | None) -> None:
         if self._writable is not None and not self._writable.done():

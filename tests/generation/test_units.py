@@ -16,7 +16,7 @@ from ai_chat.store.models import MessageStatus
 def test_coalescer_first_push_immediate_then_spaced():
     c = PushCoalescer(PushPolicy(min_interval_s=0.05))
     assert c.wait_s(now=10.0) == 0.0
-    c.pushed(10.0)
+    c.pushed(10.0, version=1)
     assert c.wait_s(now=10.01) == pytest.approx(0.04)
     assert c.wait_s(now=10.046) == 0.0  # due within a tenth of the interval
     assert c.wait_s(now=10.06) == 0.0
@@ -29,7 +29,7 @@ def test_push_interval_widens_with_the_streams_of_the_worker():
     assert policy.interval_s(1000) == 0.15  # never slower than the cap
     live = [1]
     c = PushCoalescer(policy, live_streams=lambda: live[0])
-    c.pushed(10.0)
+    c.pushed(10.0, version=1)
     assert c.wait_s(now=10.0) == pytest.approx(0.05)
     live[0] = 120
     assert c.wait_s(now=10.0) == pytest.approx(0.12)
@@ -39,14 +39,28 @@ async def test_reads_are_immediate_until_the_first_token_then_just_before_each_p
     loop = asyncio.get_running_loop()
     c = PushCoalescer(PushPolicy(min_interval_s=0.2))
     start = loop.time()
-    await c.pace_read(started=False)
-    await c.pace_read(started=True)  # nothing pushed yet: the first token goes at once
+    await c.pace_read(started=False, pending=True)
+    await c.pace_read(
+        started=True, pending=True
+    )  # nothing pushed yet: the first token goes at once
     assert loop.time() - start < 0.1
-    c.pushed(loop.time())
-    await c.pace_read(started=True)  # the next batch is read just before the push is due
+    c.pushed(loop.time(), version=1)
+    await c.pace_read(started=True, pending=False)  # the next batch: just before the push is due
     waited = loop.time() - start
     assert waited >= 0.17
     assert c.wait_s(loop.time()) == 0.0  # …so that push may go at once
+
+
+async def test_with_a_batch_not_yet_pushed_the_reader_waits_for_the_push_after():
+    loop = asyncio.get_running_loop()
+    c = PushCoalescer(PushPolicy(min_interval_s=0.4))
+    c.pushed(loop.time() - 0.4, version=1)  # a push is due now and will carry the read batch
+    start = loop.time()
+    await c.pace_read(started=True, pending=True)
+    assert loop.time() - start >= 0.35  # read again just before the following push
+    start = loop.time()
+    await c.pace_read(started=True, pending=False)  # nothing waiting: read at once for this one
+    assert loop.time() - start < 0.2
 
 
 def _reply() -> LiveReply:

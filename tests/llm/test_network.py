@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
@@ -112,9 +113,11 @@ def test_reads_time_out_return_what_piled_up_and_end_at_eof(run) -> None:
         stream = await network.AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
         data = b""
         while data != b"one,two,":
-            data += await stream.read(65536, timeout=5)
+            data += await stream.read(65536, timeout=30)
+        started = time.monotonic()
         with pytest.raises(httpcore2.ReadTimeout):
             await stream.read(65536, timeout=0.05)
+        assert time.monotonic() - started < 10  # its own timeout, not the 30 s of the reads before
         release.set()
         rest = b""
         while chunk := await stream.read(2, timeout=5):  # max_bytes is honoured
