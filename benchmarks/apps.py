@@ -19,7 +19,9 @@ def _field(name: str) -> str:
 class Observation:
     """What one push says about the reply in flight (None: the push doesn't say)."""
 
-    live_text: str | None = None  # the reply so far
+    live_text: str | None = None  # the reply so far (naive app: whole in every push)
+    live_head: str | None = None  # ai_chat: the reply so far is head + tail, each
+    live_tail: str | None = None  # resent only when it changed
     generating: bool | None = None
     final_text: str | None = None  # the stored reply, once the turn has ended
 
@@ -47,7 +49,8 @@ class AppProfile:
                 final_text=assistant_text if generating is False else None,
             )
         return Observation(
-            live_text=live.get(_field("live_text")),
+            live_head=live.get(_field("live_text_head")),
+            live_tail=live.get(_field("live_text_tail")),
             generating=generating,
             final_text=assistant_text if generating is False else None,
         )

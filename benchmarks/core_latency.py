@@ -74,7 +74,7 @@ async def _stop(tab: Tab, sim: SimulatorServer, silent: bool) -> float:
     if not silent:
 
         async def streaming() -> bool:
-            return bool((await tab.live()).live_text)
+            return bool(await tab.live_text())
 
         await _until(streaming)
     stop_at = time.time()

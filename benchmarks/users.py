@@ -34,6 +34,8 @@ class Turn:
     done: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     streaming: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # text arrived
     _last_text: str = ""
+    _head: str = ""
+    _tail: str = ""
 
     @property
     def prompt(self) -> str:
@@ -47,6 +49,15 @@ class Turn:
 
     def first_text_at(self) -> float | None:
         return next((at for at, length, _ in self.text_pushes if length), None)
+
+    def observe_parts(self, head: str | None, tail: str | None, at: float, size: int) -> None:
+        """A push that changed the head and/or the tail of the reply shown so far."""
+        if head is not None:
+            self._head = head
+        if tail is not None:
+            self._tail = tail
+        if self._head or self._tail:
+            self.observe_text(self._head + self._tail, at, size)
 
     def observe_text(self, text: str, at: float, size: int) -> None:
         if not text.startswith(self._last_text):
@@ -105,7 +116,9 @@ class ChatUser:
         turn.frames += 1
         turn.bytes += size
         seen = self.app.observe(delta)
-        if seen.live_text:
+        if seen.live_head is not None or seen.live_tail is not None:
+            turn.observe_parts(seen.live_head, seen.live_tail, at, size)
+        elif seen.live_text:
             turn.observe_text(seen.live_text, at, size)
         if seen.generating is False:
             turn.final_text, turn.ended_at = seen.final_text, at

@@ -182,7 +182,7 @@ def live_bubble() -> rx.Component:
                 class_name="typing",
                 align="center",
             ),
-            _markdown(LiveState.live_text),
+            _markdown(LiveState.live_text_head + LiveState.live_text_tail),
         ),
         rx.text(
             rx.cond(LiveState.stopping, "Stopping… · ", ""),

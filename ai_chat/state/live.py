@@ -30,7 +30,10 @@ class LiveState(ChatState):
     generation_id: str = ""
     live_conversation_id: str = ""
     live_message_id: str = ""
-    live_text: str = ""
+    # The reply so far is head + tail. A push resends only the vars that changed: the tail
+    # (the text since the last fold) every time, the head only when the tail is folded in.
+    live_text_head: str = ""
+    live_text_tail: str = ""
     live_thinking: str = ""
     live_status: str = ""
     live_output_tokens: int = 0
@@ -53,14 +56,16 @@ class LiveState(ChatState):
         self.generation_id, self.live_message_id = new_id(), new_id()
         self._user_message_id, self._owner_process = user_message_id, runtime.PROCESS_ID
         self.live_conversation_id = conversation_id
-        self.live_text, self.live_status = "", MessageStatus.THINKING.value
+        self.live_text_head = self.live_text_tail = ""
+        self.live_status = MessageStatus.THINKING.value
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = user_text
         self.announcement = "Claude is thinking…"
 
     def _end(self) -> None:
         self.generating = self.stopping = False
-        self.generation_id = self.live_message_id = self.live_text = self.live_status = ""
+        self.generation_id = self.live_message_id = self.live_status = ""
+        self.live_text_head = self.live_text_tail = ""
         self.live_thinking = ""
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = self._user_message_id = self._owner_process = ""
@@ -136,8 +141,11 @@ class LiveState(ChatState):
             if snapshot.status == "streaming":
                 self.announcement = "Claude is replying…"
             self.live_status = snapshot.status
-        if snapshot.text != self.live_text:
-            self.live_text = snapshot.text
+        head, tail = split_live_text(self.live_text_head, snapshot.text)
+        if head != self.live_text_head:
+            self.live_text_head = head
+        if tail != self.live_text_tail:
+            self.live_text_tail = tail
         if snapshot.thinking != self.live_thinking:
             self.live_thinking = snapshot.thinking
         if snapshot.output_tokens != self.live_output_tokens:
@@ -162,6 +170,17 @@ class LiveState(ChatState):
         self._end()
         self.announcement = _announce_end(update)
         return queued
+
+
+FOLD_CHARS = 1024  # ~250 tokens: a 4,000-token reply sends ~1/10 of the bytes of whole-text pushes
+
+
+def split_live_text(head: str, text: str) -> tuple[str, str]:
+    """`text` as (head, tail) given the head already shown: the head stays while the tail
+    is short, else the whole text becomes the head (also when `text` doesn't extend it)."""
+    if text.startswith(head) and len(text) - len(head) <= FOLD_CHARS:
+        return head, text[len(head) :]
+    return text, ""
 
 
 def _announce_end(update: TurnFinished) -> str:

@@ -96,6 +96,10 @@ class Tab:
         async with self.manager.modify_state(BaseStateToken(ident=self.token, cls=State)) as root:
             return await root.get_state(LiveState)
 
+    async def live_text(self) -> str:
+        live = await self.live()
+        return live.live_text_head + live.live_text_tail
+
     def pushes(self) -> list[Push]:
         return [p for p in self.namespace.pushes if p.token == self.token]
 

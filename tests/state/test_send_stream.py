@@ -133,3 +133,43 @@ async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim,
     await wait_idle(tab)
     chat = await tab.chat()
     assert [m.role for m in chat.messages] == ["user", "assistant"]
+
+
+async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
+    """A browser that applies each push's delta to what it has shows exactly the reply so
+    far, while no push carries more than a fold's worth of text, except the folds."""
+    from ai_chat.state.live import FOLD_CHARS
+
+    await tab.open()
+    before = len(tab.pushes())
+    await tab.send("long [[sim tokens=1500 tps=3000 ttft=0]]")
+    await wait_idle(tab)
+    expected = reply_text("long", 1500)
+    shown = {"live_text_head": "", "live_text_tail": ""}
+    texts, folds = [], 0
+    for push in tab.pushes()[before:]:
+        for sub in push.delta.values():
+            for key, value in sub.items():
+                name = key.removesuffix("_rx_state_")
+                if name in shown:
+                    shown[name] = value
+                    folds += name == "live_text_head" and bool(value)
+                    assert name == "live_text_head" or len(value) <= FOLD_CHARS
+        texts.append(shown["live_text_head"] + shown["live_text_tail"])
+    streamed = [t for t in texts if t]
+    assert len(streamed) >= 5
+    assert all(expected.startswith(t) for t in streamed)  # always a prefix of the reply
+    assert streamed[-1] == expected or len(expected) - len(streamed[-1]) < FOLD_CHARS
+    assert 1 <= folds <= len(expected) // FOLD_CHARS + 1
+    assert texts[-1] == ""  # the ended turn clears both; the history holds the reply
+
+
+def test_live_text_keeps_its_head_while_the_tail_is_short():
+    from ai_chat.state.live import FOLD_CHARS, split_live_text
+
+    assert split_live_text("", "Hello") == ("", "Hello")
+    assert split_live_text("", "x" * FOLD_CHARS) == ("", "x" * FOLD_CHARS)
+    assert split_live_text("", "x" * (FOLD_CHARS + 1)) == ("x" * (FOLD_CHARS + 1), "")
+    head = "a" * 5000
+    assert split_live_text(head, head + "bc") == (head, "bc")
+    assert split_live_text(head, "another reply") == ("another reply", "")  # not an extension

@@ -11,10 +11,6 @@ from tests.generation.test_runner_stop import STOP_BOUND_S
 from tests.state.test_send_stream import wait_idle
 
 
-async def _live_text(tab) -> str:
-    return (await tab.live()).live_text
-
-
 async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     await tab.open()
     tag = unique_tag()
@@ -22,7 +18,7 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     seen = {"text": ""}
 
     async def streamed() -> bool:
-        seen["text"] = await _live_text(tab)
+        seen["text"] = await tab.live_text()
         return len(seen["text"]) > 30
 
     await eventually(streamed, what="streamed text")
@@ -48,7 +44,7 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
 async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
     await tab.open()
     await tab.send("first [[sim tokens=3000 tps=100 ttft=0]]")
-    await eventually(lambda: _live_text(tab), what="streamed text")
+    await eventually(tab.live_text, what="streamed text")
     await tab.stop()
     await tab.send("second [[sim tokens=10 tps=1000 ttft=0]]")
 
@@ -128,7 +124,7 @@ async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
 async def test_sending_elsewhere_while_a_reply_streams_is_explained(tab, sim):
     await tab.open()
     await tab.send("long one [[sim tokens=3000 tps=50 ttft=0]]")
-    await eventually(lambda: _live_text(tab), what="streamed text")
+    await eventually(tab.live_text, what="streamed text")
     await tab.fire(ChatState, "new_chat")
     await tab.send("another topic")
     assert any("still streaming" in str(e.payload) for e in tab.frontend_events())

@@ -108,7 +108,7 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     await tab.send(f"doomed [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
 
     async def streaming() -> bool:
-        return bool((await tab.live()).live_text)
+        return bool(await tab.live_text())
 
     await eventually(streaming, what="streamed text")
     cid = (await tab.chat()).conversation_id
@@ -130,7 +130,7 @@ async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     await tab.send("story [[sim tokens=3000 tps=100 ttft=0]]")
 
     async def streaming() -> bool:
-        return bool((await tab.live()).live_text)
+        return bool(await tab.live_text())
 
     await eventually(streaming, what="streamed text")
     await tab.stop()
