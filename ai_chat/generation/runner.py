@@ -159,7 +159,10 @@ class GenerationService:
                 job.user_message_id,
                 url=self._db_url,
             )
-            return self._started(conversation, previous, user_message, created=False)
+            started = self._started(conversation, previous, user_message, created=False)
+            # The conversation was read before this message, which names it if untitled.
+            title = conversation.title or store.provisional_title(job.user_text)
+            return dataclasses.replace(started, title=title)
         # A new conversation, or an edit/regenerate: everything in one write transaction.
         conversation, previous, user_message = await run_write(
             store.start_turn_sync,

@@ -47,6 +47,7 @@ class LiveState(ChatState):
     _owner_process: str = ""
     _replace_from: str = ""
     _new_settings: dict = {}
+    _live_title: str = ""  # the conversation's title, for the sidebar at the turn's end
 
     def begin(
         self, conversation_id: str, user_text: str, user_message_id: str, replace_from: str = ""
@@ -69,7 +70,7 @@ class LiveState(ChatState):
         self.live_thinking = ""
         self.live_output_tokens, self.live_elapsed_s = 0, 0.0
         self._user_text = self._user_message_id = self._owner_process = ""
-        self._replace_from, self._new_settings = "", {}
+        self._replace_from, self._new_settings, self._live_title = "", {}, ""
 
     def recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
@@ -126,8 +127,8 @@ class LiveState(ChatState):
                         yield _give_url(update.conversation_id)
                 elif isinstance(update, TurnFinished):
                     async with self:
-                        queued = await self._finished(update)
-                    for event in _finish_events(update, queued):
+                        queued, listed = await self._finished(update)
+                    for event in _finish_events(update, queued, listed):
                         yield event
         except Exception:  # a bug must not leave the tab stuck in "generating"
             log.exception("generation %s crashed", job.generation_id)
@@ -154,22 +155,27 @@ class LiveState(ChatState):
             self.live_elapsed_s = snapshot.elapsed_s
 
     async def _started(self, update: TurnStarted) -> None:
-        self.live_conversation_id = update.conversation_id
+        self.live_conversation_id, self._live_title = update.conversation_id, update.title
         chat = await self.get_state(ChatState)
         if update.created_conversation and not chat.conversation_id:
             chat.conversation_id, chat.title = update.conversation_id, update.title
 
-    async def _finished(self, update: TurnFinished) -> str:
-        """Move the ended reply into the history; returns a message queued meanwhile."""
+    async def _finished(self, update: TurnFinished) -> tuple[str, bool]:
+        """Move the ended reply into the history. Returns a message queued meanwhile, and
+        whether the sidebar could show the turn's recency in place (else: refresh it)."""
         chat = await self.get_state(ChatState)
         # on_load may have re-read it from the DB already (ids are stable)
         seen = any(m.id == update.message.id for m in chat.messages)
         if chat.conversation_id == self.live_conversation_id and not seen:
             chat.messages.append(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
+        sidebar = await self.get_state(SidebarState)
+        listed = update.user_turn_saved and sidebar.bring_to_top(
+            update.message.conversation_id, self._live_title
+        )
         self._end()
         self.announcement = _announce_end(update)
-        return queued
+        return queued, listed
 
 
 FOLD_CHARS = 1024  # ~250 tokens: a 4,000-token reply sends ~1/10 of the bytes of whole-text pushes
@@ -192,7 +198,7 @@ def _announce_end(update: TurnFinished) -> str:
     return "Reply failed. " + (message.error or "")
 
 
-def _finish_events(update: TurnFinished, queued: str) -> list:
+def _finish_events(update: TurnFinished, queued: str, listed: bool) -> list:
     events: list = []
     if not update.user_turn_saved:  # nothing was stored: give the text back
         events.append(rx.set_value(COMPOSER_ID, update.user_text))
@@ -202,7 +208,8 @@ def _finish_events(update: TurnFinished, queued: str) -> list:
         events.append(rx.toast.error(update.message.error or "The reply failed."))
     if queued:
         events.append(ChatState.send({COMPOSER_ID: queued}))
-    events.append(SidebarState.refresh)  # new conversation, title, or recency changed
+    if not listed:  # a new conversation, or a search is showing
+        events.append(SidebarState.refresh)
     return events
 
 

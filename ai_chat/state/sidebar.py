@@ -50,6 +50,22 @@ class SidebarState(rx.State):
         except Exception:  # noqa: BLE001 - the chat must work even if the list can't load
             return rx.toast.error("Could not load your conversations.")
 
+    def bring_to_top(self, conversation_id: str, title: str) -> bool:
+        """A turn just ended in this conversation: list it first, titled `title`, as a
+        refresh would. Done in place, without reading the database: at the end of every
+        turn, a refresh per tab was the worker's busiest moment. False when only a refresh
+        can tell (a search is active, or the title isn't known)."""
+        if self.query.strip() or not title:
+            return False
+        others = [item for item in self.items if item.id != conversation_id]
+        items = [ConversationItem(conversation_id, title), *others]
+        keep = max(PAGE_SIZE, len(self.items))  # pages loaded with "more" stay loaded
+        if len(items) > keep:
+            items, self.has_more = items[:keep], True
+        if items != self.items:  # already first: nothing changes, nothing is pushed
+            self.items = items
+        return True
+
     @rx.event
     async def search(self, query: str):
         self.query = query[:200]

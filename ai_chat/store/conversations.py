@@ -152,7 +152,7 @@ def add_user_message_sync(
     # The conversation row is written once per turn, when the reply is saved (its recency);
     # here only for the first message, which names it.
     if not conversation.title:
-        conversation.title = _title_from(content)
+        conversation.title = provisional_title(content)
         conversation.updated_at = utcnow()
         session.add(conversation)
     session.add(message)
@@ -221,7 +221,7 @@ def start_turn_sync(
     return conversation, previous, user_message
 
 
-def _title_from(text: str, limit: int = 60) -> str:
+def provisional_title(text: str, limit: int = 60) -> str:
     """A provisional title: the first line of the first message."""
     first_line = " ".join(text.strip().split())
     return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"

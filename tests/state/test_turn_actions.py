@@ -23,6 +23,11 @@ async def _sidebar(tab) -> SidebarState:
         return await root.get_state(SidebarState)
 
 
+async def _listed(tab) -> list[tuple[str, str]]:
+    """The sidebar's (id, title) pairs; titles without the simulator's directives."""
+    return [(i.id, i.title.split(" [[")[0]) for i in (await _sidebar(tab)).items]
+
+
 async def test_regenerate_replaces_the_last_reply(tab, sim):
     await tab.open()
     await _turn(tab, "first [[sim tokens=10 tps=1000 ttft=0]]")
@@ -145,3 +150,55 @@ async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     ]
     assert chat.messages[2].content == CONTINUE_PROMPT
     assert chat.messages[3].role == "assistant"
+
+
+async def test_a_turn_lists_its_conversation_first_without_querying_the_list(tab, sim, monkeypatch):
+    """At a turn's end the sidebar shows what a refresh would (newest first, titled by the
+    first message) but computed in place: a list query per tab per turn was the worker's
+    busiest moment under load."""
+    from ai_chat.state import sidebar as sidebar_module
+    from ai_chat.store import conversations as store
+    from ai_chat.store.db import session_scope
+
+    async with session_scope() as session:  # e.g. a chat started but never written in
+        untitled = (await store.create_conversation(session, "local")).id
+    await tab.open()
+    await _turn(tab, "Pasta night [[sim tokens=5 tps=1000 ttft=0]]")
+    pasta = (await tab.chat()).conversation_id
+    await tab.fire(SidebarState, "refresh")
+    assert await _listed(tab) == [
+        (pasta, "Pasta night"),
+        (untitled, "Untitled"),
+    ]
+
+    queries = 0
+    real_list = sidebar_module.conversation_list.list_conversations
+
+    async def counting(*args, **kwargs):
+        nonlocal queries
+        queries += 1
+        return await real_list(*args, **kwargs)
+
+    monkeypatch.setattr(sidebar_module.conversation_list, "list_conversations", counting)
+    await tab.open(untitled)
+    queries = 0  # opening a page refreshes the list; the turns below must not
+    await _turn(tab, "Soup ideas [[sim tokens=5 tps=1000 ttft=0]]")  # names it
+    assert queries == 0
+    await tab.fire(ChatState, "new_chat")
+    await tab.open()
+    queries = 0
+    await _turn(tab, "Mountain trip [[sim tokens=5 tps=1000 ttft=0]]")  # creates one
+    assert queries == 0
+    mountain = (await tab.chat()).conversation_id
+    await tab.open(pasta)
+    queries = 0
+    await _turn(tab, "More pasta [[sim tokens=5 tps=1000 ttft=0]]")
+    assert queries == 0
+    in_place = await _listed(tab)
+    assert in_place == [
+        (pasta, "Pasta night"),
+        (mountain, "Mountain trip"),
+        (untitled, "Soup ideas"),
+    ]
+    await tab.fire(SidebarState, "refresh")
+    assert await _listed(tab) == in_place  # the DB agrees
