@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         "--soak-seconds",
         type=float,
         default=120.0,
-        help="length of the memory soak (the published numbers use 120; 600 for the full soak)",
+        help="length of the memory soak (600 s is the full soak the published numbers use)",
     )
     run.add_argument("--only", default=",".join(PARTS), help=f"subset of {','.join(PARTS)}")
     run.add_argument("--out", type=Path, help="results directory (default: benchmarks/results/…)")
