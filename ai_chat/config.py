@@ -23,6 +23,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
 
+def workers_on_host(env: Mapping[str, str]) -> int:
+    """How many workers `reflex run` starts here: GRANIAN_WORKERS, else Reflex's own rule
+    (one without Redis; with it 2 x cores + 1, at most 8). They share the host's CPUs, so they
+    share its push budget: 3 workers on 2 cores, each pushing as if alone, made twice the
+    pushes of one worker for the same streams and held fewer streams than one worker."""
+    if (workers := _int(env, "GRANIAN_WORKERS", 0)) > 0:
+        return workers
+    if (env.get("AI_CHAT_REDIS_URL", "") or env.get("REFLEX_REDIS_URL", "")).strip():
+        return min((os.cpu_count() or 1) * 2 + 1, 8)
+    return 1
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Secrets stay here, never in a public state var."""
@@ -36,7 +48,7 @@ class Settings:
     port: int
     push_interval_s: float  # the cadence while few replies stream
     push_interval_max_s: float  # …and the slowest, when many do
-    push_budget_per_s: float  # pushes per second per worker, shared by its replies
+    push_budget_per_s: float  # pushes per second for this worker: its share of the host's
     reply_deadline_s: float
     stall_timeout_s: float
     connect_timeout_s: float
@@ -93,7 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "AI_CHAT_PORT", 8000),
         push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
         push_interval_max_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MAX_MS", 150) / 1000,
-        push_budget_per_s=_float(env, "AI_CHAT_PUSH_BUDGET", 1000),
+        push_budget_per_s=_float(env, "AI_CHAT_PUSH_BUDGET", 1000) / workers_on_host(env),
         reply_deadline_s=_float(env, "AI_CHAT_REPLY_DEADLINE_S", 600),
         stall_timeout_s=_float(env, "AI_CHAT_STALL_TIMEOUT_S", 60),
         connect_timeout_s=_float(env, "AI_CHAT_CONNECT_TIMEOUT_S", 5),

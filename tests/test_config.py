@@ -1,0 +1,29 @@
+"""Settings read from the environment: the push budget is the host's, shared by its workers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ai_chat.config import load_settings
+
+
+@pytest.mark.parametrize(
+    ("env", "per_worker"),
+    [
+        ({}, 1000),  # one worker without Redis
+        ({"GRANIAN_WORKERS": "3"}, 1000 / 3),
+        ({"AI_CHAT_PUSH_BUDGET": "600", "GRANIAN_WORKERS": "2"}, 300),
+        # with Redis and no count given, as many as `reflex run` starts
+        ({"AI_CHAT_REDIS_URL": "redis://127.0.0.1:6379/0"}, 1000 / min(2 * os.cpu_count() + 1, 8)),
+        ({"REFLEX_REDIS_URL": "redis://127.0.0.1:6379/0", "GRANIAN_WORKERS": "4"}, 250),
+    ],
+)
+def test_each_worker_gets_its_share_of_the_host_push_budget(env, per_worker):
+    assert load_settings(env).push_budget_per_s == pytest.approx(per_worker)
+
+
+def test_a_bad_number_is_named_in_the_error():
+    with pytest.raises(ValueError, match="GRANIAN_WORKERS"):
+        load_settings({"GRANIAN_WORKERS": "three"})
