@@ -1,14 +1,15 @@
 """httpcore's network layer on plain asyncio transports, for the Claude stream.
 
-httpcore's default (anyio) backend wraps every socket read in a fresh cancel scope
-(`fail_after`), and hands out what the loop received one `data_received` call at a time.
-At one HTTP chunk per token, that was a third of a worker's CPU at 300 streams. Here a
-read is a buffer check; only a read that must wait arms a timer, and a read returns
-everything received so far in one piece (a paced reader gets its whole batch at once).
+At one HTTP chunk per token, reading Claude's stream was a third of a worker's CPU at 300
+streams. httpcore's default (anyio) backend wraps every socket read in a fresh cancel scope
+(`fail_after`), yields to the loop on every read even with data waiting, and returns one
+received chunk per read. Here the socket is read only while a reader waits (the kernel
+gathers a paced reader's batch meanwhile), a read returns all that is buffered, and the read
+timeout is one timer per connection. `python -m benchmarks.read_cost`: 47.5 -> 32.6 µs of CPU per token.
 
 `AsyncioBackend` implements httpcore's public `AsyncNetworkBackend` interface: TCP, TLS
 (`loop.start_tls`, which also serves HTTPS proxies), Unix sockets, read and write
-timeouts, and flow control both ways.
+timeouts, and write flow control.
 """
 
 from __future__ import annotations
