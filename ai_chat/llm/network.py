@@ -5,7 +5,8 @@ streams. httpcore's default (anyio) backend wraps every socket read in a fresh c
 (`fail_after`), yields to the loop on every read even with data waiting, and returns one
 received chunk per read. Here the socket is read only while a reader waits (the kernel
 gathers a paced reader's batch meanwhile), a read returns all that is buffered, and the read
-timeout is one timer per connection. `python -m benchmarks.read_cost`: 47.5 -> 32.6 µs of CPU per token.
+timeout is one timer per connection. `python -m benchmarks.read_cost`: 47.5 -> 32.6 µs of CPU
+per token.
 
 `AsyncioBackend` implements httpcore's public `AsyncNetworkBackend` interface: TCP, TLS
 (`loop.start_tls`, which also serves HTTPS proxies), Unix sockets, read and write
