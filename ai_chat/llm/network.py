@@ -25,6 +25,10 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from ai_chat.llm.chunked import ChunkMerger
+
+_RECORD_MAX = 65536  # response bytes kept until a merger starts (headers and a little body)
+
 
 class _Buffering(asyncio.Protocol):
     """Collects received bytes for the one reader, and reads the socket only while that
@@ -133,6 +137,11 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         # Awaited before a read that would wait on the socket: set per response by a
         # reader that only looks every so often (see `paced_reads`).
         self.pace: Callable[[], Awaitable[None]] | None = None
+        # The response read since the request was written (its start only), so that a
+        # chunk merger can tell where in the body the parser is when it is installed.
+        self._response: list[bytes] | None = []
+        self._response_len = 0
+        self._merger: ChunkMerger | None = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
@@ -144,7 +153,12 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             except TimeoutError as exc:
                 raise httpcore2.ReadTimeout(str(exc) or "read timed out") from exc
         if protocol.chunks:
-            return protocol.take(max_bytes)
+            data = protocol.take(max_bytes)
+            if self._merger is not None:
+                return self._merger.feed(data)
+            if self._response is not None:
+                self._record(data)
+            return data
         if protocol.error is not None:
             raise httpcore2.ReadError(str(protocol.error)) from protocol.error
         return b""  # end of stream
@@ -154,6 +168,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             return
         if self._transport.is_closing():
             raise httpcore2.WriteError("the connection is closed")
+        self._response, self._response_len, self._merger = [], 0, None  # a new request
         try:
             self._transport.write(buffer)
             await self._protocol.wait_writable(timeout)
@@ -161,6 +176,22 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             raise httpcore2.WriteTimeout(str(exc) or "write timed out") from exc
         except OSError as exc:
             raise httpcore2.WriteError(str(exc)) from exc
+
+    def _record(self, data: bytes) -> None:
+        self._response_len += len(data)
+        if self._response_len > _RECORD_MAX:
+            self._response = None  # headers this long: this response's chunks aren't merged
+        else:
+            self._response.append(data)  # type: ignore[union-attr]
+
+    def merge_chunks(self, on: bool) -> bool:
+        """From now on, merge the complete chunks of each read of this (chunked) response
+        into one (see `chunked`). Returns whether that could start."""
+        self._merger = None
+        if on and self._response is not None:
+            self._merger = ChunkMerger.after(b"".join(self._response))
+        self._response = None
+        return self._merger is not None
 
     async def aclose(self) -> None:
         # abort, not close: a closing response must not wait for buffered bytes to drain.
@@ -208,19 +239,22 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
 
 @asynccontextmanager
 async def paced_reads(
-    network_stream: object, pace: Callable[[], Awaitable[None]] | None
+    network_stream: object, pace: Callable[[], Awaitable[None]] | None, chunked: bool = False
 ) -> AsyncIterator[bool]:
-    """Within the block, `pace` runs before each socket wait of this response's connection.
-    Yields whether it could be installed (the connection must be ours); the pooled
-    connection forgets it on the way out, before another request can reuse it."""
-    if pace is None or not isinstance(network_stream, AsyncioStream):
+    """Within the block, `pace` runs before each socket wait of this response's connection,
+    and a `chunked` body's chunks are merged per read. Yields whether pacing could be
+    installed (the connection must be ours); the pooled connection forgets both on the way
+    out, before another request can reuse it."""
+    if not isinstance(network_stream, AsyncioStream):
         yield False
         return
     network_stream.pace = pace
+    network_stream.merge_chunks(chunked)
     try:
-        yield True
+        yield pace is not None
     finally:
         network_stream.pace = None
+        network_stream.merge_chunks(False)
 
 
 def install(http_client: httpx2.AsyncClient) -> int:

@@ -101,7 +101,11 @@ async def stream_reply(
     try:
         http = response.http_response
         stream = http.extensions.get("network_stream")
-        async with network.paced_reads(stream, pace), aclosing(_body(http)) as body:
+        chunked = http.headers.get("transfer-encoding", "").lower() == "chunked"
+        async with (
+            network.paced_reads(stream, pace, chunked),
+            aclosing(_body(http)) as body,
+        ):
             async for event in _events(body, http.headers, request.model):
                 yield event
     except (anthropic.APIError, OSError, ValueError) as exc:

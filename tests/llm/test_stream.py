@@ -60,3 +60,34 @@ async def test_pace_runs_between_reads_and_lets_chunks_pile_up(sim):
     assert text[0] == text[1] == reply_text("Count", 100)
     assert unpaced_reads > 30  # about one socket wait per token when nobody waits
     assert paced_reads < 15  # 0.5 s of tokens read every 0.1 s
+
+
+async def test_paced_reads_hand_the_decoder_one_merged_chunk_per_read(sim, monkeypatch):
+    """The chunks of one socket read reach the event-stream decoder as one (the HTTP layers
+    run once per read, not once per token); unpaced, every token is its own chunk."""
+    import asyncio
+
+    from ai_chat.llm import sse
+
+    feeds = 0
+    feed = sse.SSEDecoder.feed
+
+    def counting_feed(self, chunk: bytes):
+        nonlocal feeds
+        feeds += 1
+        return feed(self, chunk)
+
+    monkeypatch.setattr(sse.SSEDecoder, "feed", counting_feed)
+
+    async def wait() -> None:
+        await asyncio.sleep(0.1)
+
+    prompt = "Merge [[sim tokens=100 tps=200 ttft=0]]"
+    unpaced = await _collect(sim, prompt)
+    unpaced_feeds, feeds = feeds, 0
+    paced = await _collect(sim, prompt, pace=wait)
+    assert [e for e in paced if isinstance(e, TextDelta)] == [
+        e for e in unpaced if isinstance(e, TextDelta)
+    ]
+    assert unpaced_feeds > 60  # one frame, one chunk, per token
+    assert feeds < 15  # 0.5 s of tokens read every 0.1 s
