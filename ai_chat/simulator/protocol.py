@@ -51,6 +51,19 @@ def sse_frame(data: dict[str, Any]) -> bytes:
     return b"event: " + data["type"].encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
+_DELTA_FRAME = (
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,'
+    b'"delta":{"type":"%s","%s":%s}}\n\n'
+)
+
+
+def delta_frame(index: int, kind: str, field: str, text: str) -> bytes:
+    """`sse_frame` of a content_block_delta, byte for byte, from a template: one per token,
+    at hundreds of streams the simulator's CPU is shared with the app it measures."""
+    literal = json.dumps(text, ensure_ascii=False).encode()
+    return _DELTA_FRAME % (index, kind.encode(), field.encode(), literal)
+
+
 def error_body(error_type: str, message: str | None, request_id: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "error",

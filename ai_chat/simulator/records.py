@@ -64,6 +64,7 @@ class Recorder:
         self._cond = threading.Condition()
         # Async waiters: (loop, event) pairs woken thread-safely on every change.
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._blocked = 0  # threads in `wait_for`: with none and no async waiter, no wake-ups
 
     def add(self, record: RequestRecord) -> RequestRecord:
         with self._cond:
@@ -113,7 +114,11 @@ class Recorder:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"no matching request record within {timeout} s")
-                self._cond.wait(remaining)
+                self._blocked += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._blocked -= 1
 
     async def wait_for_async(self, predicate: Predicate, timeout: float = 5.0) -> RequestRecord:
         """`wait_for` without blocking the calling event loop."""
@@ -137,6 +142,10 @@ class Recorder:
                 self._waiters.discard(waiter)
 
     def _notify(self) -> None:
+        # Read after the change's own locked section: a waiter registers under the lock
+        # before it checks, so one that missed the change is counted here.
+        if not self._blocked and not self._waiters:
+            return  # `tokens_sent` changes per token; most of the time nobody waits
         with self._cond:
             self._cond.notify_all()
             waiters = list(self._waiters)

@@ -32,6 +32,7 @@ from .protocol import (
     Receive,
     Send,
     base_headers,
+    delta_frame,
     dumps,
     error_body,
     retry_after_value,
@@ -124,7 +125,10 @@ class Pacer:
         self.last_sent = self.t0
 
     async def frame(self, data: dict[str, Any]) -> None:
-        await self.send({"type": "http.response.body", "body": sse_frame(data), "more_body": True})
+        await self.frame_bytes(sse_frame(data))
+
+    async def frame_bytes(self, frame: bytes) -> None:
+        await self.send({"type": "http.response.body", "body": frame, "more_body": True})
         self.last_sent = self.loop.time()
 
     def due(self, token_index: int) -> float:
@@ -197,13 +201,7 @@ async def stream_reply(send: Send, reply: Reply) -> None:
         # a chunk goes out when its last token is due (thinking tokens came first)
         await p.wait_until(p.due(len(reply.thinking) + end - 1))
         text = "".join(reply.tokens[sent:end])
-        await p.frame(
-            {
-                "type": "content_block_delta",
-                "index": text_index,
-                "delta": {"type": "text_delta", "text": text},
-            }
-        )
+        await p.frame_bytes(delta_frame(text_index, "text_delta", "text", text))
         if sent == 0:
             reply.mark(first_token_at=time.time(), outcome="streaming")
         sent = end
@@ -248,13 +246,7 @@ async def _stream_thinking(p: Pacer, reply: Reply) -> None:
     )
     for k, token in enumerate(reply.thinking):
         await p.wait_until(p.due(k))
-        await p.frame(
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "thinking_delta", "thinking": token},
-            }
-        )
+        await p.frame_bytes(delta_frame(0, "thinking_delta", "thinking", token))
     await p.frame(
         {
             "type": "content_block_delta",
