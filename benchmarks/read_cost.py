@@ -42,7 +42,7 @@ async def _read_one(client, i: int, tokens: int, interval: float) -> int:
     content = f"read {i} [[sim tokens={tokens} tps=50 ttft=0.1]]"
     request = ReplyRequest("claude-sonnet-5-5", [{"role": "user", "content": content}], 4000)
     events = stream_reply(client, request, RetryPolicy(), pace=pace)
-    return sum([isinstance(event, TextDelta) async for event in events])
+    return sum([event.count async for event in events if isinstance(event, TextDelta)])
 
 
 async def _measure(base_url: str, streams: int, tokens: int, interval: float) -> None:

@@ -77,8 +77,8 @@ class LiveReply:
             if event.index != self.deltas:  # the SDK never does this; guard the invariant
                 raise RuntimeError(f"delta {event.index} out of order (expected {self.deltas})")
             self._parts.append(event.text)
-            self.deltas += 1
-            self.output_tokens += 1  # refined by message_delta's cumulative count
+            self.deltas += event.count
+            self.output_tokens += event.count  # refined by message_delta's cumulative count
             if self.first_token_at is None:
                 self.first_token_at = time.monotonic()
                 self.status = MessageStatus.STREAMING

@@ -119,6 +119,11 @@ class ChunkMerger:
 
 def _chunk_size(line: bytes) -> int | None:
     """The size on a chunk-size line (extensions after `;` ignored); None if malformed."""
+    if 0 < len(line) <= 17:  # the common line, "1a\r": int() takes the CR as whitespace
+        try:
+            return int(line, 16)
+        except ValueError:
+            pass
     digits = line.split(b";", 1)[0].strip()
     if not digits or len(digits) > 16:
         return None

@@ -18,10 +18,12 @@ class ReplyStarted:
 
 @dataclasses.dataclass(frozen=True)
 class TextDelta:
-    """A piece of answer text; `index` counts deltas so gaps/duplicates are detectable."""
+    """A piece of answer text: `count` consecutive deltas read together, joined; `index`
+    numbers the first of them, so gaps and duplicates are detectable."""
 
     text: str
     index: int
+    count: int = 1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -136,12 +136,10 @@ async def _events(
     decoder = sse.SSEDecoder()
     parser = _FrameParser(headers.get("request-id"), model)
     async for chunk in chunks:
-        for kind, data in decoder.feed(chunk):
-            if (event := parser.parse(kind, data)) is not None:
-                yield event
-    for kind, data in decoder.flush():
-        if (event := parser.parse(kind, data)) is not None:
+        for event in _joined([parser.parse(kind, data) for kind, data in decoder.feed(chunk)]):
             yield event
+    for event in _joined([parser.parse(kind, data) for kind, data in decoder.flush()]):
+        yield event
     # Read to the end of the body (not `return` at message_stop), so the connection goes
     # back to the pool cleanly.
     if not parser.finished:  # the body ended without message_stop: the connection was cut
@@ -151,6 +149,44 @@ async def _events(
             "The partial reply is kept; try again.",
             retryable=True,
         )
+
+
+def _joined(events: list[ReplyEvent | None]) -> list[ReplyEvent]:
+    """The events of one read, runs of text deltas joined into one: a paced read holds a
+    push interval's tokens, and every event costs its consumer a step per token otherwise."""
+    out: list[ReplyEvent] = []
+    run: list[TextDelta] = []
+    for event in events:
+        if isinstance(event, TextDelta):
+            run.append(event)
+            continue
+        if run:
+            out.append(_join(run))
+            run = []
+        if event is not None:
+            out.append(event)
+    if run:
+        out.append(_join(run))
+    return out
+
+
+def _join(run: list[TextDelta]) -> TextDelta:
+    if len(run) == 1:
+        return run[0]
+    return TextDelta("".join(d.text for d in run), run[0].index, len(run))
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _json(data: bytes) -> Any:
+    """`json.loads` for the per-token frames, without its Python-level guess of the bytes'
+    encoding (the API's are UTF-8) and two of its call layers."""
+    text = data.decode()
+    value, end = _raw_decode(text)
+    if end != len(text):
+        return json.loads(text)  # trailing data: json says what is wrong with it
+    return value
 
 
 class _FrameParser:
@@ -164,7 +200,7 @@ class _FrameParser:
 
     def parse(self, kind: str, data: bytes) -> ReplyEvent | None:
         if kind == "content_block_delta":  # the hot path: one per token
-            delta = json.loads(data)["delta"]
+            delta = _json(data)["delta"]
             if delta.get("type") == "text_delta" and delta.get("text"):
                 self.index += 1
                 return TextDelta(delta["text"], self.index - 1)

@@ -119,7 +119,9 @@ class LiveState(ChatState):
             async for update in runtime.get_service().run(job):
                 if isinstance(update, LiveSnapshot):
                     async with self:
-                        self._show(update)
+                        # The tab's state itself, not the background task's proxy of it:
+                        # each read and write through the proxy runs its checks, per push.
+                        self.__wrapped__._show(update)
                 elif isinstance(update, TurnStarted):
                     async with self:
                         await self._started(update)

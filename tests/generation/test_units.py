@@ -89,6 +89,15 @@ def test_live_reply_rejects_gaps():
         reply.apply(TextDelta("c", 2))
 
 
+def test_live_reply_counts_joined_deltas():
+    reply = _reply()
+    reply.apply(TextDelta("Hello", 0, count=3))  # deltas 0, 1 and 2 read together
+    reply.apply(TextDelta("!", 3))
+    assert reply.text == "Hello!" and reply.deltas == 4 and reply.output_tokens == 4
+    with pytest.raises(RuntimeError):
+        reply.apply(TextDelta("?", 3))  # a duplicate of the last
+
+
 def test_cancelled_reply_gets_an_estimate():
     reply = _reply()
     reply.apply(TextDelta("x" * 40, 0))

@@ -28,7 +28,11 @@ async def test_events_carry_the_whole_reply_and_its_usage(sim):
     started, *deltas, finished = events
     assert isinstance(started, ReplyStarted) and started.input_tokens > 0 and started.request_id
     assert all(isinstance(d, TextDelta) for d in deltas)
-    assert [d.index for d in deltas] == list(range(len(deltas)))
+    # Deltas read together come joined; their numbering has no gap and no overlap.
+    assert [d.index for d in deltas] == [
+        sum(d.count for d in deltas[:k]) for k in range(len(deltas))
+    ]
+    assert sum(d.count for d in deltas) == 60
     assert "".join(d.text for d in deltas) == reply_text("Tell me", 60)
     assert finished == ReplyFinished(stop_reason="end_turn", output_tokens=60)
 
@@ -86,8 +90,10 @@ async def test_paced_reads_hand_the_decoder_one_merged_chunk_per_read(sim, monke
     unpaced = await _collect(sim, prompt)
     unpaced_feeds, feeds = feeds, 0
     paced = await _collect(sim, prompt, pace=wait)
-    assert [e for e in paced if isinstance(e, TextDelta)] == [
-        e for e in unpaced if isinstance(e, TextDelta)
-    ]
+    paced_deltas = [e for e in paced if isinstance(e, TextDelta)]
+    unpaced_deltas = [e for e in unpaced if isinstance(e, TextDelta)]
+    assert "".join(e.text for e in paced_deltas) == "".join(e.text for e in unpaced_deltas)
+    assert sum(e.count for e in paced_deltas) == sum(e.count for e in unpaced_deltas) == 100
     assert unpaced_feeds > 60  # one frame, one chunk, per token
     assert feeds < 15  # 0.5 s of tokens read every 0.1 s
+    assert len(paced_deltas) < 15  # and each read's deltas reach the consumer joined
