@@ -48,16 +48,27 @@ if (!window.__aiChatWired) {
     if (!log || log.__followed) return;
     log.__followed = true;
     const jump = () => document.getElementById('jump-latest');
+    let followed = log.scrollTop;  // where the view was when it last followed the bottom
+    const follow = (on) => {
+      stick = on;
+      if (on) followed = log.scrollTop;
+      if (jump()) jump().dataset.visible = String(!on);
+    };
     log.addEventListener('scroll', () => {
-      stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-      if (jump()) jump().dataset.visible = String(!stick);
+      follow(log.scrollHeight - log.scrollTop - log.clientHeight < 80);
     });
-    new MutationObserver(() => { if (stick) log.scrollTop = log.scrollHeight; })
-      .observe(log, {childList: true, subtree: true, characterData: true});
+    new MutationObserver(() => {
+      // A scroll up whose scroll event is not dispatched yet (it waits for the next frame)
+      // must not be undone by text that arrives first.
+      const away = log.scrollHeight - log.scrollTop - log.clientHeight >= 80;
+      if (stick && away && log.scrollTop < followed - 1) follow(false);
+      if (stick) { log.scrollTop = log.scrollHeight; followed = log.scrollTop; }
+    }).observe(log, {childList: true, subtree: true, characterData: true});
     document.addEventListener('click', (e) => {
       if (e.target.closest && e.target.closest('#jump-latest')) {
-        stick = true;  // instant: a smooth scroll's own scroll events would unset `stick`
+        // instant: a smooth scroll's own scroll events would unset `stick`
         log.scrollTop = log.scrollHeight;
+        follow(true);
       }
     });
   };

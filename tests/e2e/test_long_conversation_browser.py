@@ -84,7 +84,9 @@ def test_long_conversation_loads_and_only_the_live_reply_rerenders(
 
     # scrolled up, the view stays put and "Jump to latest" brings the reader back
     log = page.locator("#messages")
-    log.evaluate("el => el.scrollTo({top: 0})")
+    # The scroll up and a change to the log in one task: the change is seen before the
+    # scroll event (dispatched at the next frame), as when a push lands mid-scroll.
+    log.evaluate("el => { el.scrollTo({top: 0}); el.appendChild(document.createComment('')); }")
     jump = page.get_by_role("button", name="Jump to latest", exact=True)
     expect(jump).to_be_visible()
     top = log.evaluate("el => el.scrollTop")
