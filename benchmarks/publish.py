@@ -12,6 +12,7 @@ from benchmarks.report import table, target_rows
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+PUBLISHED_RESULTS = Path(__file__).resolve().parent / "published-results.json"
 
 
 def _f(value: Any, fmt: str = "{:.0f}") -> str:
@@ -185,9 +186,14 @@ def write_run(results: dict[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def publish(results: dict[str, Any], docs: Path = DOCS) -> Path:
-    """Plots into docs/, the generated section of docs/PERFORMANCE.md replaced."""
+def publish(
+    results: dict[str, Any], docs: Path = DOCS, raw: Path | None = PUBLISHED_RESULTS
+) -> Path:
+    """Plots into docs/, the generated section of docs/PERFORMANCE.md replaced, and the raw
+    numbers kept beside the suite (the section is rebuilt from them)."""
     docs.mkdir(exist_ok=True)
+    if raw is not None:
+        raw.write_text(json.dumps(results, indent=1, default=str) + "\n")
     plots.lag_vs_concurrency(results, docs / "perf-lag-vs-concurrency.png")
     plots.bytes_vs_reply(results, docs / "perf-bytes-vs-reply.png")
     doc = docs / "PERFORMANCE.md"
