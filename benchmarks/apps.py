@@ -31,15 +31,16 @@ class AppProfile:
     name: str
     send_event: str
     stop_event: str
-    history_state: str  # full name of the state that holds `messages`
+    history_state: str  # full name of the state that holds the turns
     live_state: str  # full name of the state that holds the reply in flight
     naive: bool = False
+    turns_var: str = "messages"  # the var a turn's end appends the reply to
 
     def observe(self, delta: dict[str, Any]) -> Observation:
         live = delta.get(self.live_state) or {}
         history = delta.get(self.history_state) or {}
         generating = live.get(_field("generating"))
-        messages = history.get(_field("messages"))
+        messages = history.get(_field(self.turns_var))
         last = messages[-1] if messages else None
         assistant_text = last["content"] if last and last.get("role") == "assistant" else None
         if self.naive:  # the reply in flight IS the last history message
@@ -67,6 +68,7 @@ def app_profile() -> AppProfile:
         stop_event=format_event_handler(LiveState.event_handlers["stop"]),
         history_state=ChatState.get_full_name(),
         live_state=LiveState.get_full_name(),
+        turns_var="new_messages",
     )
 
 

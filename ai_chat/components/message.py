@@ -118,9 +118,19 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
     )
 
 
-def message_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
+def history_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
+    """A turn of the history as loaded; the last one shown only if no turn came since."""
+    last = (index == ChatState.messages.length() - 1) & (ChatState.new_messages.length() == 0)
+    return message_bubble(message, last)
+
+
+def new_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
+    """A turn of this tab's since the history was loaded."""
+    return message_bubble(message, index == ChatState.new_messages.length() - 1)
+
+
+def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
     is_user = message.role == "user"
-    is_last = index == ChatState.messages.length() - 1
     return rx.box(
         rx.cond(
             is_user,

@@ -6,7 +6,7 @@ import reflex as rx
 
 from ai_chat.components.composer import PAGE_SCRIPT, composer
 from ai_chat.components.header import header
-from ai_chat.components.message import live_bubble, message_bubble
+from ai_chat.components.message import history_bubble, live_bubble, new_bubble
 from ai_chat.components.settings import settings_dialog
 from ai_chat.components.sidebar import sidebar
 from ai_chat.state.chat import ChatState
@@ -36,10 +36,13 @@ def chat_page() -> rx.Component:
             header(),
             rx.box(
                 rx.cond(
-                    (ChatState.messages.length() == 0) & ~LiveState.shows_live,
+                    (ChatState.messages.length() == 0)
+                    & (ChatState.new_messages.length() == 0)
+                    & ~LiveState.shows_live,
                     _empty_hint(),
                 ),
-                rx.foreach(ChatState.messages, message_bubble),
+                rx.foreach(ChatState.messages, history_bubble),
+                rx.foreach(ChatState.new_messages, new_bubble),
                 rx.cond(LiveState.shows_live, live_bubble()),
                 class_name="messages",
                 id="messages",

@@ -16,12 +16,18 @@ from ai_chat.store.models import new_id
 LOCAL_OWNER = "local"
 COMPOSER_ID = "message"
 CONTINUE_PROMPT = "Please continue where you stopped."
+# New turns are kept apart from the loaded history so that a turn resends only them; past this
+# many they are folded into the history (one full resend per this many messages).
+FOLD_MESSAGES = 40
 
 
 class ChatState(rx.State):
     conversation_id: str = ""
     title: str = ""
+    # The conversation as loaded, then this tab's turns since: assigning or appending to a
+    # var resends it whole, and with hundreds of prior turns the history is megabytes.
     messages: list[ChatMessage] = []
+    new_messages: list[ChatMessage] = []
     load_error: str = ""
     editing_id: str = ""  # a user message being edited in the composer
     model_label: str = ""  # the open conversation's model (its settings, else the default)
@@ -33,8 +39,9 @@ class ChatState(rx.State):
     @rx.var
     def total_cost(self) -> str:
         """This conversation's estimated cost so far (recomputed per turn, not per token)."""
-        total = sum(m.cost_usd for m in self.messages)
-        estimated = any(m.output_estimated and m.cost_usd for m in self.messages)
+        shown = [*self.messages, *self.new_messages]  # vars named here: its dependencies
+        total = sum(m.cost_usd for m in shown)
+        estimated = any(m.output_estimated and m.cost_usd for m in shown)
         return f"{'≈' if estimated else ''}{format_cost(total)}" if total else ""
 
     @rx.var
@@ -70,6 +77,7 @@ class ChatState(rx.State):
         # The reply still streaming here is shown live; the DB may already hold it.
         in_flight = live.live_message_id if live.generating else ""
         self.messages = [to_view(row) for row in rows if row.id != in_flight]
+        self.new_messages = []
         if orphan:
             return orphan_toast()
 
@@ -97,7 +105,28 @@ class ChatState(rx.State):
     def _reset_conversation(self) -> None:
         self.conversation_id, self.title, self.load_error, self.editing_id = "", "", "", ""
         self.model_label = ""
-        self.messages = []
+        self.messages, self.new_messages = [], []
+
+    def shown_messages(self) -> list[ChatMessage]:
+        """Every stored turn the tab shows, oldest first."""
+        return [*self.messages, *self.new_messages]
+
+    def add_message(self, message: ChatMessage) -> None:
+        if len(self.new_messages) >= FOLD_MESSAGES:
+            self.messages, self.new_messages = self.shown_messages(), []
+        self.new_messages.append(message)
+
+    def _truncate_from(self, message_id: str) -> bool:
+        """Drop this message and every later one; False if it isn't shown."""
+        for name in ("new_messages", "messages"):
+            shown: list[ChatMessage] = getattr(self, name)
+            index = next((i for i, m in enumerate(shown) if m.id == message_id), None)
+            if index is not None:
+                setattr(self, name, shown[:index])
+                if name == "messages":
+                    self.new_messages = []
+                return True
+        return False
 
     @rx.event
     async def send(self, form_data: dict):
@@ -118,7 +147,7 @@ class ChatState(rx.State):
     @rx.event
     async def regenerate(self):
         """A new reply to the last user message; the old reply is replaced (also Retry)."""
-        last_user = next((m for m in reversed(self.messages) if m.role == "user"), None)
+        last_user = next((m for m in reversed(self.shown_messages()) if m.role == "user"), None)
         if last_user is None:
             return None
         return await self._start_turn(
@@ -133,7 +162,7 @@ class ChatState(rx.State):
 
     @rx.event
     def start_edit(self, message_id: str):
-        message = next((m for m in self.messages if m.id == message_id), None)
+        message = next((m for m in self.shown_messages() if m.id == message_id), None)
         if message is None or message.role != "user":
             return None
         self.editing_id = message_id
@@ -159,14 +188,11 @@ class ChatState(rx.State):
                     "Wait for it or stop it there; your text is still in the box."
                 )
             return None  # a second click while this turn starts: one turn, not two
-        if replace_from:
-            index = next((i for i, m in enumerate(self.messages) if m.id == replace_from), None)
-            if index is None:
-                self.editing_id = ""
-                return rx.toast.error("That message is no longer in this conversation.")
-            self.messages = self.messages[:index]
+        if replace_from and not self._truncate_from(replace_from):
+            self.editing_id = ""
+            return rx.toast.error("That message is no longer in this conversation.")
         user_message_id = reuse_id or new_id()
-        self.messages.append(ChatMessage(id=user_message_id, role="user", content=text))
+        self.add_message(ChatMessage(id=user_message_id, role="user", content=text))
         live.begin(self.conversation_id, text, user_message_id, replace_from or "")
         if not self.conversation_id:  # settings chosen before the first message
             from ai_chat.state.settings import SettingsState

@@ -167,9 +167,9 @@ class LiveState(ChatState):
         whether the sidebar could show the turn's recency in place (else: refresh it)."""
         chat = await self.get_state(ChatState)
         # on_load may have re-read it from the DB already (ids are stable)
-        seen = any(m.id == update.message.id for m in chat.messages)
+        seen = any(m.id == update.message.id for m in chat.shown_messages())
         if chat.conversation_id == self.live_conversation_id and not seen:
-            chat.messages.append(to_view(update.message))
+            chat.add_message(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
         sidebar = await self.get_state(SidebarState)
         listed = update.user_turn_saved and sidebar.bring_to_top(

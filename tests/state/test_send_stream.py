@@ -25,9 +25,9 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     await wait_idle(tab)
 
     chat = await tab.chat()
-    assert [m.role for m in chat.messages] == ["user", "assistant"]
-    assert chat.messages[1].content == reply_text("Hello", 150)
-    assert chat.messages[1].status == "complete"
+    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
+    assert chat.shown_messages()[1].content == reply_text("Hello", 150)
+    assert chat.shown_messages()[1].status == "complete"
     assert chat.conversation_id  # created with the first turn
     # the new conversation got its URL (replacing `/` in the history, no navigation)
     scripts = [str(e.payload) for e in tab.frontend_events() if "replaceState" in str(e.payload)]
@@ -36,7 +36,7 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     from tests.generation.helpers import stored_messages
 
     rows = await stored_messages(chat.conversation_id, owner="local")
-    assert [r.id for r in rows] == [m.id for m in chat.messages]
+    assert [r.id for r in rows] == [m.id for m in chat.shown_messages()]
 
 
 async def test_live_pushes_never_carry_the_history(tab, sim):
@@ -63,7 +63,7 @@ async def test_double_send_creates_one_turn(tab, sim):
     await tab.send("once [[sim tokens=50 tps=500 ttft=0.2]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.messages] == ["user", "assistant"]
+    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
 
 
 async def test_blank_and_too_long_messages_are_refused_without_losing_text(tab, app_env):
@@ -72,7 +72,7 @@ async def test_blank_and_too_long_messages_are_refused_without_losing_text(tab, 
     await tab.send("   \n  ")
     await tab.send("x" * 21)
     chat = await tab.chat()
-    assert chat.messages == []
+    assert chat.shown_messages() == []
     assert not (await tab.live()).generating
     toasts = [e for e in tab.frontend_events() if "limit is 20" in str(e.payload)]
     assert toasts, "the user is told why"
@@ -85,7 +85,7 @@ async def test_reload_restores_the_conversation_from_the_db(tab, sim):
     await tab.send("remember me [[sim tokens=40 tps=1000 ttft=0]]")
     await wait_idle(tab)
     cid = (await tab.chat()).conversation_id
-    expected = [(m.role, m.content, m.status) for m in (await tab.chat()).messages]
+    expected = [(m.role, m.content, m.status) for m in (await tab.chat()).shown_messages()]
 
     # a different tab (fresh token: empty state) opening the URL loads it from the DB
     from tests.state.harness import Tab
@@ -93,19 +93,24 @@ async def test_reload_restores_the_conversation_from_the_db(tab, sim):
     other = Tab(tab.processor, tab.manager, tab.namespace)
     await other.open(cid)
     chat = await other.chat()
-    assert [(m.role, m.content, m.status) for m in chat.messages] == expected
+    assert [(m.role, m.content, m.status) for m in chat.shown_messages()] == expected
     assert chat.title.startswith("remember me")
 
 
 async def test_unknown_conversation_redirects_home(tab):
     await tab.open("0" * 32)
     chat = await tab.chat()
-    assert chat.conversation_id == "" and chat.messages == []
+    assert chat.conversation_id == "" and chat.shown_messages() == []
     assert any("redirect" in e.name or "_redirect" in e.name for e in tab.frontend_events())
 
 
 def _has_history(push) -> bool:
-    return any(any(k.startswith("messages") for k in sub) for sub in push.delta.values())
+    return _pushes_var(push, "messages") or _pushes_var(push, "new_messages")
+
+
+def _pushes_var(push, name: str) -> bool:
+    """Whether the push carries ChatState's var `name` (delta keys carry a suffix)."""
+    return any(any(k.startswith(name + "_rx_state_") for k in sub) for sub in push.delta.values())
 
 
 def _live_text_in(push) -> bool:
@@ -132,7 +137,7 @@ async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim,
     await tab.send("race [[sim tokens=20 tps=1000 ttft=0]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.messages] == ["user", "assistant"]
+    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
 
 
 async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
@@ -173,3 +178,54 @@ def test_live_text_keeps_its_head_while_the_tail_is_short():
     head = "a" * 5000
     assert split_live_text(head, head + "bc") == (head, "bc")
     assert split_live_text(head, "another reply") == ("another reply", "")  # not an extension
+
+
+async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, sim):
+    """The history as loaded is pushed once, when the page opens; each turn after that
+    pushes the turns this tab added, not the whole conversation again."""
+    from ai_chat.state.chat import ChatState
+    from tests.state.harness import Tab
+
+    await tab.open()
+    for i in range(2):
+        await tab.send(f"old {i} [[sim tokens=30 tps=2000 ttft=0]]")
+        await wait_idle(tab)
+    cid = (await tab.chat()).conversation_id
+
+    other = Tab(tab.processor, tab.manager, tab.namespace)
+    await other.open(cid)
+    assert any(_pushes_var(p, "messages") for p in other.pushes())  # the page's load
+    before = len(other.pushes())
+    await other.send("new [[sim tokens=30 tps=2000 ttft=0]]")
+    await wait_idle(other)
+    pushes = other.pushes()[before:]
+    assert not any(_pushes_var(p, "messages") for p in pushes)
+    assert len([p for p in pushes if _pushes_var(p, "new_messages")]) == 2  # send, end
+    chat = await other.chat()
+    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    assert users == ["old 0", "old 1", "new"]
+
+    # Editing a loaded turn replaces it and everything after, new turns included.
+    old_1 = next(m for m in chat.shown_messages() if m.content.startswith("old 1"))
+    await other.fire(ChatState, "start_edit", message_id=old_1.id)
+    await other.send("edited [[sim tokens=30 tps=2000 ttft=0]]")
+    await wait_idle(other)
+    chat = await other.chat()
+    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    assert users == ["old 0", "edited"]
+    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"] * 2
+
+
+async def test_new_turns_fold_into_the_history_past_the_limit(tab, sim, monkeypatch):
+    """`new_messages` stays short: past FOLD_MESSAGES it joins the history (one full
+    resend), and the conversation shown is unchanged."""
+    monkeypatch.setattr("ai_chat.state.chat.FOLD_MESSAGES", 2)
+    await tab.open()
+    for i in range(2):
+        await tab.send(f"fold {i} [[sim tokens=20 tps=2000 ttft=0]]")
+        await wait_idle(tab)
+    chat = await tab.chat()
+    assert [m.role for m in chat.messages] == ["user", "assistant"]
+    assert [m.role for m in chat.new_messages] == ["user", "assistant"]
+    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    assert users == ["fold 0", "fold 1"]

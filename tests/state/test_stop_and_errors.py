@@ -31,14 +31,14 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     assert record.disconnected_at - stop_at < STOP_BOUND_S
     await wait_idle(tab)
     chat = await tab.chat()
-    final = chat.messages[-1]
+    final = chat.shown_messages()[-1]
     assert final.status == "cancelled"
     assert final.content.startswith(seen["text"]) and len(final.content) >= len(seen["text"])
     assert final.output_estimated
 
     # stop again, after the end: nothing happens, nothing breaks
     await tab.stop()
-    assert (await tab.chat()).messages[-1].status == "cancelled"
+    assert (await tab.chat()).shown_messages()[-1].status == "cancelled"
 
 
 async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
@@ -50,17 +50,17 @@ async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
 
     async def two_turns_done() -> bool:
         chat = await tab.chat()
-        return len(chat.messages) == 4 and not (await tab.live()).generating
+        return len(chat.shown_messages()) == 4 and not (await tab.live()).generating
 
     await eventually(two_turns_done, timeout=15, what="the queued turn to finish")
     chat = await tab.chat()
-    assert [(m.role, m.status) for m in chat.messages] == [
+    assert [(m.role, m.status) for m in chat.shown_messages()] == [
         ("user", "complete"),
         ("assistant", "cancelled"),
         ("user", "complete"),
         ("assistant", "complete"),
     ]
-    assert chat.messages[2].content.startswith("second")
+    assert chat.shown_messages()[2].content.startswith("second")
 
 
 async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
@@ -68,14 +68,19 @@ async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
     await tab.send("boom [[sim error=529 retry_after=9]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert chat.messages[-1].status == "failed"
-    assert "overloaded" in chat.messages[-1].error
+    assert chat.shown_messages()[-1].status == "failed"
+    assert "overloaded" in chat.shown_messages()[-1].error
     assert any("overloaded" in str(e.payload) for e in tab.frontend_events()), "a toast says why"
 
     await tab.send("fine [[sim tokens=5 tps=1000 ttft=0]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.status for m in chat.messages] == ["complete", "failed", "complete", "complete"]
+    assert [m.status for m in chat.shown_messages()] == [
+        "complete",
+        "failed",
+        "complete",
+        "complete",
+    ]
 
 
 async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
@@ -115,8 +120,8 @@ async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
 
     await eventually(refreshed, what="the sidebar refresh")
     chat = await tab.chat()
-    assert chat.messages[-1].status == "failed"
-    assert "could not be saved" in chat.messages[-1].error
+    assert chat.shown_messages()[-1].status == "failed"
+    assert "could not be saved" in chat.shown_messages()[-1].error
     restored = [e for e in tab.frontend_events() if "keep my words" in str(e.payload)]
     assert restored, "the unsent text goes back into the message box"
 
@@ -128,6 +133,6 @@ async def test_sending_elsewhere_while_a_reply_streams_is_explained(tab, sim):
     await tab.fire(ChatState, "new_chat")
     await tab.send("another topic")
     assert any("still streaming" in str(e.payload) for e in tab.frontend_events())
-    assert (await tab.chat()).messages == []
+    assert (await tab.chat()).shown_messages() == []
     await tab.stop()
     await wait_idle(tab)
