@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ai_chat.simulator.script import reply_text
 from tests.conftest import eventually
 from tests.generation.helpers import unique_tag
@@ -216,16 +218,26 @@ async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, s
     assert [m.role for m in chat.shown_messages()] == ["user", "assistant"] * 2
 
 
-async def test_new_turns_fold_into_the_history_past_the_limit(tab, sim, monkeypatch):
+@pytest.mark.parametrize(
+    ("limit", "history", "new"),
+    [
+        (2, ["user", "assistant"] * 2, ["user", "assistant"]),
+        (3, ["user", "assistant", "user"], ["assistant", "user", "assistant"]),
+    ],
+    ids=["folded-at-a-send", "folded-at-a-reply"],
+)
+async def test_new_turns_fold_into_the_history_past_the_limit(
+    tab, sim, monkeypatch, limit, history, new
+):
     """`new_messages` stays short: past FOLD_MESSAGES it joins the history (one full
-    resend), and the conversation shown is unchanged."""
-    monkeypatch.setattr("ai_chat.state.chat.FOLD_MESSAGES", 2)
+    resend), whether the send or the background reply crosses it; nothing shown changes."""
+    monkeypatch.setattr("ai_chat.state.chat.FOLD_MESSAGES", limit)
     await tab.open()
-    for i in range(2):
+    for i in range(3):
         await tab.send(f"fold {i} [[sim tokens=20 tps=2000 ttft=0]]")
         await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.messages] == ["user", "assistant"]
-    assert [m.role for m in chat.new_messages] == ["user", "assistant"]
+    assert [m.role for m in chat.messages] == history
+    assert [m.role for m in chat.new_messages] == new
     users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
-    assert users == ["fold 0", "fold 1"]
+    assert users == ["fold 0", "fold 1", "fold 2"]
