@@ -94,6 +94,6 @@ async def test_paced_reads_hand_the_decoder_one_merged_chunk_per_read(sim, monke
     unpaced_deltas = [e for e in unpaced if isinstance(e, TextDelta)]
     assert "".join(e.text for e in paced_deltas) == "".join(e.text for e in unpaced_deltas)
     assert sum(e.count for e in paced_deltas) == sum(e.count for e in unpaced_deltas) == 100
-    assert unpaced_feeds > 60  # one frame, one chunk, per token
+    assert unpaced_feeds > 30  # about one chunk per token when nobody waits
     assert feeds < 15  # 0.5 s of tokens read every 0.1 s
     assert len(paced_deltas) < 15  # and each read's deltas reach the consumer joined

@@ -166,7 +166,8 @@ async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
     streamed = [t for t in texts if t]
     assert len(streamed) >= 5
     assert all(expected.startswith(t) for t in streamed)  # always a prefix of the reply
-    assert streamed[-1] == expected or len(expected) - len(streamed[-1]) < FOLD_CHARS
+    # How close the last live push comes to the end depends on timing; the stored turn doesn't.
+    assert (await tab.chat()).shown_messages()[-1].content == expected
     assert 1 <= folds <= len(expected) // FOLD_CHARS + 1
     assert texts[-1] == ""  # the ended turn clears both; the history holds the reply
 
