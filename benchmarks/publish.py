@@ -176,9 +176,13 @@ def results_markdown(results: dict[str, Any], image_prefix: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
+def _dump(results: dict[str, Any]) -> str:
+    return json.dumps(results, indent=1, default=str) + "\n"
+
+
 def write_run(results: dict[str, Any], out_dir: Path) -> Path:
     """results.json, results.md and the plots in the run's own directory."""
-    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (out_dir / "results.json").write_text(_dump(results))
     plots.lag_vs_concurrency(results, out_dir / "perf-lag-vs-concurrency.png")
     plots.bytes_vs_reply(results, out_dir / "perf-bytes-vs-reply.png")
     path = out_dir / "results.md"
@@ -193,7 +197,7 @@ def publish(
     numbers kept beside the suite (the section is rebuilt from them)."""
     docs.mkdir(exist_ok=True)
     if raw is not None:
-        raw.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        raw.write_text(_dump(results))
     plots.lag_vs_concurrency(results, docs / "perf-lag-vs-concurrency.png")
     plots.bytes_vs_reply(results, docs / "perf-bytes-vs-reply.png")
     doc = docs / "PERFORMANCE.md"

@@ -184,14 +184,13 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         else:
             self._response.append(data)  # type: ignore[union-attr]
 
-    def merge_chunks(self, on: bool) -> bool:
-        """From now on, merge the complete chunks of each read of this (chunked) response
-        into one (see `chunked`). Returns whether that could start."""
+    def merge_chunks(self, on: bool) -> None:
+        """From now on, merge (or stop merging) the complete chunks of each read of this
+        chunked response into one (see `chunked`)."""
         self._merger = None
         if on and self._response is not None:
             self._merger = ChunkMerger.after(b"".join(self._response))
         self._response = None
-        return self._merger is not None
 
     async def aclose(self) -> None:
         # abort, not close: a closing response must not wait for buffered bytes to drain.
