@@ -149,7 +149,9 @@ async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
 
     await tab.open()
     before = len(tab.pushes())
-    await tab.send("long [[sim tokens=1500 tps=3000 ttft=0]]")
+    # ~3 s of streaming: dozens of push intervals, so even a loaded CI machine pushes the
+    # reply in several parts (at 3,000 tok/s it took 0.5 s and came in 3 pushes, 1 run in 10)
+    await tab.send("long [[sim tokens=1500 tps=500 ttft=0]]")
     await wait_idle(tab)
     expected = reply_text("long", 1500)
     shown = {"live_text_head": "", "live_text_tail": ""}
