@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     cap.add_argument("--workers", type=int, default=1, help=">1: Redis + PostgreSQL, as deployed")
     cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
     cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
+    cap.add_argument("--native", action="store_true", help="--profile with native frames")
     again = sub.add_parser("publish", help="publish a saved run's results.json into docs/")
     again.add_argument("results", type=Path)
     args = parser.parse_args(argv)
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "capacity":
         levels = [int(n) for n in args.levels.split(",")]
         env = dict(item.split("=", 1) for item in args.env)
-        steps = run_capacity(levels, args.workers, env, RESULTS / "capacity", args.profile)
+        steps = run_capacity(
+            levels, args.workers, env, RESULTS / "capacity", args.profile, args.native
+        )
         return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 
     plan = plans.quick() if args.quick else plans.full(args.soak_seconds)

@@ -262,7 +262,12 @@ def char_problems(results: dict[str, Any]) -> list[str]:
 
 
 def run_capacity(
-    levels: list[int], workers: int, env: dict[str, str], out_dir: Path, profile: Path | None
+    levels: list[int],
+    workers: int,
+    env: dict[str, str],
+    out_dir: Path,
+    profile: Path | None,
+    native: bool = False,
 ) -> list[dict[str, Any]]:
     """The capacity ramp alone, for one configuration: quick to repeat while tuning.
     Several workers run as the README deploys them: Redis + PostgreSQL."""
@@ -282,7 +287,7 @@ def run_capacity(
             kwargs["redis_url"] = f"redis://127.0.0.1:6379/{db}"
         rig = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
         if profile is not None:
-            stack.enter_context(servers.py_spy(rig.proc, profile))
+            stack.enter_context(servers.py_spy(rig.proc, profile, native))
         probe = None
         if workers > 1:
 

@@ -209,16 +209,17 @@ def app_server(
 
 
 @contextlib.contextmanager
-def py_spy(proc: Proc, out: Path) -> Iterator[None]:
+def py_spy(proc: Proc, out: Path, native: bool = False) -> Iterator[None]:
     """Sample the server's worker (the last process of its tree) with py-spy: a flame graph
-    if `out` ends in .svg, else collapsed stacks (one "frame;frame;… count" line each)."""
+    if `out` ends in .svg, else collapsed stacks (one "frame;frame;… count" line each).
+    `native`: C/Rust frames too (slower sampling, but shows what the event loop runs)."""
     worker = proc.tree()[-1]
     fmt = "flamegraph" if out.suffix == ".svg" else "raw"
     py_spy_bin = str(Path(sys.executable).parent / "py-spy")
     argv = [py_spy_bin, "record", "-p", str(worker.pid), "-r", "100", "-f", fmt, "-o", str(out)]
-    spy = subprocess.Popen(
-        [*argv, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    # py-spy can only unwind native stacks of a paused process
+    argv.append("--native" if native else "--nonblocking")
+    spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         yield
     finally:
