@@ -1,0 +1,64 @@
+"""Server CPU per turn, apart from streaming: the work a burst of turn starts puts on a worker.
+
+`python -m benchmarks.turn_cost [--users 200] [--rounds 5]`
+
+The app as deployed (`reflex run --env prod`, fresh SQLite DB) and the standalone simulator;
+N connected tabs each send a one-shot 5-token turn at the same moment, round after round (the
+first round starts N new chats, later rounds go on in them). Per round: the server's CPU
+seconds over the round / N. That is what every turn costs whatever its length: the send event,
+storing the user turn, the SDK's request, storing the reply, the sidebar update and the pushes
+of the turn's start and end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+
+from benchmarks import servers
+from benchmarks.measure import summary
+from benchmarks.rig import Rig, serve
+from benchmarks.run import _arun
+from benchmarks.users import Turn, close_users, open_users
+
+SETTLE_S = 0.5  # the last pushes of a round leave before its CPU is read
+
+
+async def _rounds(rig: Rig, users: int, rounds: int) -> list[float]:
+    tabs = await open_users(rig.app, rig.port, [""] * users)
+    per_turn_ms: list[float] = []
+    try:
+        for n in range(rounds):
+            turns = [Turn(tokens=5, tps=1000, ttft=0) for _ in tabs]
+            cpu_before, started = rig.proc.cpu_s(), time.monotonic()
+            sends = (tab.run_turn(turn, 120) for tab, turn in zip(tabs, turns, strict=True))
+            await asyncio.gather(*sends)
+            await asyncio.sleep(SETTLE_S)
+            ms = (rig.proc.cpu_s() - cpu_before) / users * 1000
+            per_turn_ms.append(ms)
+            took = time.monotonic() - started
+            print(f"round {n}: {users} turns in {took:.2f} s, server CPU {ms:.2f} ms per turn")
+    finally:
+        await close_users(tabs)
+    return per_turn_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "results" / "turn_cost"
+    with (
+        servers.simulator(out / "logs") as (sim_url, _sim),
+        serve("turn_cost", out, sim_url) as rig,
+    ):
+        per_turn = _arun(_rounds(rig, args.users, args.rounds))
+    stats = summary(per_turn[1:] or per_turn)  # the first also creates the chats, warms up
+    print(f"server CPU per turn in existing chats: p50 {stats['p50']:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
