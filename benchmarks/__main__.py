@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     cap = sub.add_parser("capacity", help="only the capacity ramp of one configuration")
     cap.add_argument("--levels", default="50,100,200,300,400", help="streams per step")
     cap.add_argument("--workers", type=int, default=1, help=">1: Redis + PostgreSQL, as deployed")
+    cap.add_argument("--shared", action="store_true", help="Redis + PostgreSQL with 1 worker too")
     cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
     cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
     cap.add_argument("--native", action="store_true", help="--profile with native frames")
@@ -64,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         levels = [int(n) for n in args.levels.split(",")]
         env = dict(item.split("=", 1) for item in args.env)
         steps = run_capacity(
-            levels, args.workers, env, RESULTS / "capacity", args.profile, args.native
+            levels,
+            args.workers,
+            env,
+            RESULTS / "capacity",
+            args.profile,
+            args.native,
+            shared=args.shared,
         )
         return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 

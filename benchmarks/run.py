@@ -11,7 +11,7 @@ import platform
 import subprocess
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -212,24 +212,21 @@ def _scale(
 ) -> dict[str, Any]:
     """3 workers + Redis on PostgreSQL, the scale-out deployment the README documents
     (several processes writing one SQLite file fail turns with "database is locked")."""
-    db = redis_ops.free_db()
-    log(f"== {key}: 3 workers + Redis db {db} + PostgreSQL {env or ''}")
-    try:
-        with contextlib.ExitStack() as stack:
-            url = stack.enter_context(writes.pg_database())
-            migrations.upgrade(writes.psycopg_url(url))
-            rig = stack.enter_context(
-                serve(
-                    key,
-                    out_dir,
-                    sim_url,
-                    db_url=url,
-                    redis_url=f"redis://127.0.0.1:6379/{db}",
-                    workers=3,
-                    extra_env=env,
-                )
-            )
+    log(f"== {key}: 3 workers + Redis + PostgreSQL {env or ''}")
+    with shared_services() as (services, db):
+        with serve(key, out_dir, sim_url, **services, workers=3, extra_env=env) as rig:
             return {**_arun(suite.scale(rig, db)), "db": "postgresql"}
+
+
+@contextlib.contextmanager
+def shared_services() -> Iterator[tuple[dict[str, str], int]]:
+    """A fresh migrated PostgreSQL database and a free Redis database: `serve()`'s db_url
+    and redis_url, and the Redis db number (flushed afterwards)."""
+    db = redis_ops.free_db()
+    try:
+        with writes.pg_database() as url:
+            migrations.upgrade(writes.psycopg_url(url))
+            yield {"db_url": url, "redis_url": f"redis://127.0.0.1:6379/{db}"}, db
     finally:
         redis_ops.flush(db)
 
@@ -268,9 +265,11 @@ def run_capacity(
     out_dir: Path,
     profile: Path | None,
     native: bool = False,
+    shared: bool = False,
 ) -> list[dict[str, Any]]:
     """The capacity ramp alone, for one configuration: quick to repeat while tuning.
-    Several workers run as the README deploys them: Redis + PostgreSQL."""
+    Several workers (or one, if `shared`) run as the README deploys them: Redis + PostgreSQL."""
+    shared = shared or workers > 1
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plans.full()
     with (
@@ -279,17 +278,14 @@ def run_capacity(
     ):
         suite = Suite(plan, out_dir, sim_url, sim_proc)
         kwargs: dict[str, Any] = {"extra_env": env, "workers": workers}
-        if workers > 1:
-            db = redis_ops.free_db()
-            stack.callback(redis_ops.flush, db)
-            kwargs["db_url"] = stack.enter_context(writes.pg_database())
-            migrations.upgrade(writes.psycopg_url(kwargs["db_url"]))
-            kwargs["redis_url"] = f"redis://127.0.0.1:6379/{db}"
+        if shared:
+            services, db = stack.enter_context(shared_services())
+            kwargs.update(services)
         rig = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
         if profile is not None:
             stack.enter_context(servers.py_spy(rig.proc, profile, native))
         probe = None
-        if workers > 1:
+        if shared:
 
             async def probe(streams: int) -> dict[str, Any]:
                 return await redis_ops.ops_per_stream(db, streams)

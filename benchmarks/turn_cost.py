@@ -1,8 +1,9 @@
 """Server CPU per turn, apart from streaming: the work a burst of turn starts puts on a worker.
 
-`python -m benchmarks.turn_cost [--users 200] [--rounds 5]`
+`python -m benchmarks.turn_cost [--users 200] [--rounds 5] [--shared] [--workers N] [--profile F]`
 
-The app as deployed (`reflex run --env prod`, fresh SQLite DB) and the standalone simulator;
+The app as deployed (`reflex run --env prod`, fresh SQLite DB, or `--shared`: PostgreSQL +
+Redis) and the standalone simulator;
 N connected tabs each send a one-shot 5-token turn at the same moment, round after round (the
 first round starts N new chats, later rounds go on in them). Per round: the server's CPU
 seconds over the round / N. That is what every turn costs whatever its length: the send event,
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
 from benchmarks import servers
 from benchmarks.measure import summary
 from benchmarks.rig import Rig, serve
-from benchmarks.run import _arun
+from benchmarks.run import _arun, shared_services
 from benchmarks.users import Turn, close_users, open_users
 
 SETTLE_S = 0.5  # the last pushes of a round leave before its CPU is read
@@ -49,12 +51,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--shared", action="store_true", help="on Redis + PostgreSQL")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
+    parser.add_argument("--profile", type=Path, help="py-spy stacks (.svg: flame graph)")
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
     out = Path(__file__).resolve().parent / "results" / "turn_cost"
     with (
         servers.simulator(out / "logs") as (sim_url, _sim),
-        serve("turn_cost", out, sim_url) as rig,
+        contextlib.ExitStack() as stack,
     ):
+        services: dict[str, str] = {}
+        if args.shared or args.workers > 1:
+            services, _db = stack.enter_context(shared_services())
+        rig = stack.enter_context(
+            serve("turn_cost", out, sim_url, **services, workers=args.workers, extra_env=env)
+        )
+        if args.profile is not None:
+            stack.enter_context(servers.py_spy(rig.proc, args.profile))
         per_turn = _arun(_rounds(rig, args.users, args.rounds))
     stats = summary(per_turn[1:] or per_turn)  # the first also creates the chats, warms up
     print(f"server CPU per turn in existing chats: p50 {stats['p50']:.2f} ms")

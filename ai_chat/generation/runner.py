@@ -18,7 +18,7 @@ from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import Turn, build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.store import conversations as store
-from ai_chat.store.db import run_read, run_write
+from ai_chat.store.db import run_read, run_write, writes_queue
 from ai_chat.store.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -145,9 +145,10 @@ class GenerationService:
         yield await self._store_reply(job, reply, seq=started.user_message.seq + 1)
 
     async def _store_user_turn(self, job: GenerationJob) -> TurnStarted:
-        if job.conversation_id and not job.replace_from_message_id:
-            # The common case: read the history outside the (SQLite) write queue, so the
-            # write transaction is short.
+        if job.conversation_id and not job.replace_from_message_id and writes_queue(self._db_url):
+            # The common case on SQLite: read the history outside its write queue, so the
+            # write transaction is short. A server database takes it all in one transaction:
+            # each one costs a worker several round trips (a third of a turn's DB CPU).
             conversation, previous = await run_read(
                 store.history_sync, job.owner, job.conversation_id, url=self._db_url
             )
@@ -163,7 +164,7 @@ class GenerationService:
             # The conversation was read before this message, which names it if untitled.
             title = conversation.title or store.provisional_title(job.user_text)
             return dataclasses.replace(started, title=title)
-        # A new conversation, or an edit/regenerate: everything in one write transaction.
+        # A new conversation, an edit/regenerate, or a server database: one transaction.
         conversation, previous, user_message = await run_write(
             store.start_turn_sync,
             job.owner,

@@ -49,6 +49,11 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def writes_queue(url: str | None = None) -> bool:
+    """Whether this database takes one write at a time (SQLite), so writes wait in a queue."""
+    return _is_sqlite(url or get_settings().async_db_url)
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

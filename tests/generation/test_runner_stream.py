@@ -42,7 +42,9 @@ async def test_pushes_are_coalesced_but_first_token_goes_at_once(app_env):
     assert len(texts[0].text) <= 3 * 4, texts[0].text
 
 
-async def test_history_is_built_from_the_db_and_user_text_reaches_claude_once(app_env, sim):
+async def test_history_is_built_from_the_db_and_user_text_reaches_claude_once(app_env, sim, db_url):
+    # SQLite reads the history apart from the write; PostgreSQL in the same transaction.
+    app_env(db_url=db_url)
     first = await run_turn(make_job("First question [[sim tokens=20 tps=500 ttft=0]]"))
     cid = first.started.conversation_id
     tag = unique_tag()
@@ -50,6 +52,9 @@ async def test_history_is_built_from_the_db_and_user_text_reaches_claude_once(ap
         make_job(f"Second question [[sim tokens=20 tps=500 ttft=0 tag={tag}]]", cid)
     )
     assert second.finished.message.status == "complete"
+    assert second.started.title == first.started.title
+    assert first.started.title.startswith("First question")
+    assert not second.started.created_conversation
     (record,) = sim.recorder.find(tag)
     roles = [m["role"] for m in record.messages]
     assert roles == ["user", "assistant", "user"]
