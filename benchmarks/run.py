@@ -213,9 +213,11 @@ def _scale(
     """3 workers + Redis on PostgreSQL, the scale-out deployment the README documents
     (several processes writing one SQLite file fail turns with "database is locked")."""
     log(f"== {key}: 3 workers + Redis + PostgreSQL {env or ''}")
-    with shared_services() as (services, db):
-        with serve(key, out_dir, sim_url, **services, workers=3, extra_env=env) as rig:
-            return {**_arun(suite.scale(rig, db)), "db": "postgresql"}
+    with (
+        shared_services() as (services, db),
+        serve(key, out_dir, sim_url, **services, workers=3, extra_env=env) as rig,
+    ):
+        return {**_arun(suite.scale(rig, db)), "db": "postgresql"}
 
 
 @contextlib.contextmanager

@@ -3,12 +3,11 @@
 `python -m benchmarks.turn_cost [--users 200] [--rounds 5] [--shared] [--workers N] [--profile F]`
 
 The app as deployed (`reflex run --env prod`, fresh SQLite DB, or `--shared`: PostgreSQL +
-Redis) and the standalone simulator;
-N connected tabs each send a one-shot 5-token turn at the same moment, round after round (the
-first round starts N new chats, later rounds go on in them). Per round: the server's CPU
-seconds over the round / N. That is what every turn costs whatever its length: the send event,
-storing the user turn, the SDK's request, storing the reply, the sidebar update and the pushes
-of the turn's start and end.
+Redis) and the standalone simulator; N connected tabs each send a one-shot 5-token turn at
+the same moment, round after round (the first round starts N new chats, later rounds go on
+in them). Per round: the server's CPU seconds over the round / N. That is what every turn
+costs whatever its length: the send event, storing the user turn, the SDK's request, storing
+the reply, the sidebar update and the pushes of the turn's start and end.
 """
 
 from __future__ import annotations
