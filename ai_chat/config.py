@@ -44,6 +44,7 @@ class Settings:
     model: str
     max_output_tokens: int
     db_url: str
+    db_pool_size: int  # server databases: connections each worker keeps open
     redis_url: str
     port: int
     push_interval_s: float  # the cadence while few replies stream
@@ -100,6 +101,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         model=env.get("AI_CHAT_MODEL", "claude-sonnet-5-5").strip(),
         max_output_tokens=_int(env, "AI_CHAT_MAX_OUTPUT_TOKENS", 4096),
         db_url=env.get("AI_CHAT_DB_URL", "").strip() or "sqlite:///ai_chat.db",
+        db_pool_size=max(1, _int(env, "AI_CHAT_DB_POOL_SIZE", 15)),
         # Reflex's own REFLEX_REDIS_URL counts too: the stop channel must follow the state.
         redis_url=(env.get("AI_CHAT_REDIS_URL", "") or env.get("REFLEX_REDIS_URL", "")).strip(),
         port=_int(env, "AI_CHAT_PORT", 8000),

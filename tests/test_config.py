@@ -27,3 +27,9 @@ def test_each_worker_gets_its_share_of_the_host_push_budget(env, per_worker):
 def test_a_bad_number_is_named_in_the_error():
     with pytest.raises(ValueError, match="GRANIAN_WORKERS"):
         load_settings({"GRANIAN_WORKERS": "three"})
+
+
+def test_the_database_pool_size_is_read_and_kept_positive():
+    assert load_settings({}).db_pool_size == 15
+    assert load_settings({"AI_CHAT_DB_POOL_SIZE": "4"}).db_pool_size == 4
+    assert load_settings({"AI_CHAT_DB_POOL_SIZE": "0"}).db_pool_size == 1

@@ -23,6 +23,38 @@ class ConversationNotFound(LookupError):
 # server runs them on SQLite in a worker thread (db.run_write / db.run_read), and the async
 # wrappers below run the same code in an AsyncSession (PostgreSQL, tests, the UI's reads).
 
+# The turn path's statements are built once, with bound parameters: composing a WHERE
+# clause (operator overloads, coercions) cost more CPU than running it on SQLite, several
+# times per turn. Executing a prebuilt statement only binds the values.
+_CONVERSATION = select(Conversation).where(
+    Conversation.id == sa.bindparam("p_cid"), Conversation.owner == sa.bindparam("p_owner")
+)
+# PostgreSQL: lock the row, so two turns sent at once into one conversation (two tabs)
+# take the next seq one after the other. SQLite ignores it: its writes are serial.
+_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update()
+_MESSAGES = (
+    select(Message)
+    .where(Message.conversation_id == sa.bindparam("p_cid"))
+    .order_by(col(Message.seq))
+)
+_LAST_SEQ = select(sa.func.max(Message.seq)).where(Message.conversation_id == sa.bindparam("p_cid"))
+# A turn's end dates its conversation: one UPDATE, whose row count also says it exists. It
+# and the message INSERT below run on the session's connection, outside the ORM: neither
+# row is loaded in the session, and the ORM's unit of work was a third of a turn's store CPU.
+_TOUCH = (
+    sa.update(Conversation)
+    .where(Conversation.id == sa.bindparam("p_cid"), Conversation.owner == sa.bindparam("p_owner"))
+    .values(updated_at=sa.bindparam("p_now"))
+)
+_INSERT_MESSAGE = sa.insert(Message.__table__)  # type: ignore[attr-defined]
+_MESSAGE_COLUMNS = tuple(column.name for column in Message.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _insert_message(session: Session, message: Message) -> Message:
+    values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}
+    session.connection().execute(_INSERT_MESSAGE, values)
+    return message
+
 
 def create_conversation_sync(
     session: Session, owner: str, title: str = "", settings: dict | None = None
@@ -57,12 +89,8 @@ async def update_settings(
 def get_conversation_sync(
     session: Session, owner: str, conversation_id: str, *, for_update: bool = False
 ) -> Conversation | None:
-    query = select(Conversation).where(
-        Conversation.id == conversation_id, Conversation.owner == owner
-    )
-    # PostgreSQL: lock the row, so two turns sent at once into one conversation (two tabs)
-    # take the next seq one after the other. SQLite ignores it: its writes are serial.
-    return session.exec(query.with_for_update() if for_update else query).first()
+    query = _CONVERSATION_FOR_UPDATE if for_update else _CONVERSATION
+    return session.exec(query, params={"p_cid": conversation_id, "p_owner": owner}).first()
 
 
 async def get_conversation(
@@ -89,9 +117,12 @@ async def require_conversation(
 def list_messages_sync(session: Session, owner: str, conversation_id: str) -> Sequence[Message]:
     """All turns of an owner's conversation, in order."""
     require_conversation_sync(session, owner, conversation_id)
-    return session.exec(
-        select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.seq))
-    ).all()
+    return _messages(session, conversation_id)
+
+
+def _messages(session: Session, conversation_id: str) -> Sequence[Message]:
+    """The turns of a conversation already checked to be the owner's."""
+    return session.exec(_MESSAGES, params={"p_cid": conversation_id}).all()
 
 
 async def list_messages(
@@ -125,9 +156,7 @@ async def truncate_from(
 
 
 def _next_seq(session: Session, conversation_id: str) -> int:
-    current = session.exec(
-        select(sa.func.max(Message.seq)).where(Message.conversation_id == conversation_id)
-    ).one()
+    current = session.exec(_LAST_SEQ, params={"p_cid": conversation_id}).one()
     return 0 if current is None else int(current) + 1
 
 
@@ -140,10 +169,18 @@ def add_user_message_sync(
 ) -> Message:
     """Write the user's turn (before Claude is called) and touch the conversation."""
     conversation = require_conversation_sync(session, owner, conversation_id, for_update=True)
+    return _add_user_message(
+        session, conversation, _next_seq(session, conversation_id), content, message_id
+    )
+
+
+def _add_user_message(
+    session: Session, conversation: Conversation, seq: int, content: str, message_id: str | None
+) -> Message:
     message = Message(
         id=message_id or new_id(),
-        conversation_id=conversation_id,
-        seq=_next_seq(session, conversation_id),
+        conversation_id=conversation.id,
+        seq=seq,
         role=Role.USER.value,
         content=content,
         status=MessageStatus.COMPLETE.value,
@@ -155,9 +192,7 @@ def add_user_message_sync(
         conversation.title = provisional_title(content)
         conversation.updated_at = utcnow()
         session.add(conversation)
-    session.add(message)
-    session.flush()
-    return message
+    return _insert_message(session, message)
 
 
 async def add_user_message(
@@ -174,15 +209,15 @@ async def add_user_message(
 
 def save_assistant_message_sync(session: Session, owner: str, message: Message) -> Message:
     """Write an assistant turn once, when it has ended (complete, cancelled, failed)."""
-    conversation = require_conversation_sync(session, owner, message.conversation_id)
     if not MessageStatus(message.status).is_final:
         raise ValueError(f"assistant turns are saved when final, not {message.status!r}")
+    now = utcnow()
+    params = {"p_cid": message.conversation_id, "p_owner": owner, "p_now": now}
+    if not session.connection().execute(_TOUCH, params).rowcount:
+        raise ConversationNotFound(message.conversation_id)
     message.role = Role.ASSISTANT.value
-    message.completed_at = message.completed_at or utcnow()
-    conversation.updated_at = utcnow()
-    session.add_all([message, conversation])
-    session.flush()
-    return message
+    message.completed_at = message.completed_at or now
+    return _insert_message(session, message)
 
 
 async def save_assistant_message(session: AsyncSession, owner: str, message: Message) -> Message:
@@ -193,7 +228,7 @@ def history_sync(
     session: Session, owner: str, conversation_id: str
 ) -> tuple[Conversation, Sequence[Message]]:
     conversation = require_conversation_sync(session, owner, conversation_id)
-    return conversation, list_messages_sync(session, owner, conversation_id)
+    return conversation, _messages(session, conversation_id)
 
 
 def start_turn_sync(
@@ -207,17 +242,18 @@ def start_turn_sync(
 ) -> tuple[Conversation, Sequence[Message], Message]:
     """The user's turn: in a new conversation (`conversation_id` None) or replacing a turn
     and all later ones. Returns the conversation, the history before this turn (what
-    Claude is sent besides it, so the user text reaches Claude once), and the stored turn."""
+    Claude is sent besides it, so the user text reaches Claude once), and the stored turn.
+    The conversation is read once, locked (PostgreSQL) before its turns are: the next seq is
+    then the last listed one's successor."""
     if conversation_id is None:
         conversation = create_conversation_sync(session, owner, settings=new_conversation_settings)
     else:
-        conversation = require_conversation_sync(session, owner, conversation_id)
+        conversation = require_conversation_sync(session, owner, conversation_id, for_update=True)
     if replace_from_message_id:
         truncate_from_sync(session, owner, conversation.id, replace_from_message_id)
-    previous = list_messages_sync(session, owner, conversation.id)
-    user_message = add_user_message_sync(
-        session, owner, conversation.id, user_text, user_message_id
-    )
+    previous = _messages(session, conversation.id) if conversation_id is not None else []
+    seq = previous[-1].seq + 1 if previous else 0
+    user_message = _add_user_message(session, conversation, seq, user_text, user_message_id)
     return conversation, previous, user_message
 
 

@@ -9,7 +9,10 @@ import pytest
 
 from ai_chat.config import async_url
 from ai_chat.store import conversations as store
-from ai_chat.store.db import read_scope, run_read, run_write
+from ai_chat.store.conversation_list import delete_conversation
+from ai_chat.store.conversations import as_utc
+from ai_chat.store.db import read_scope, run_read, run_write, session_scope
+from ai_chat.store.models import Message
 
 
 @pytest.fixture
@@ -53,3 +56,41 @@ async def test_concurrent_writes_to_one_conversation_get_distinct_seqs(adb):
     )
     _, history = await run_read(store.history_sync, "alice", conv.id, url=adb)
     assert [m.seq for m in history] == list(range(21))
+
+
+async def test_concurrent_turn_starts_in_one_conversation_each_see_the_turns_before_them(adb):
+    """start_turn_sync locks the conversation before listing its turns (PostgreSQL), so each
+    turn's history is exactly the turns stored before it, and its seq follows them."""
+    conv, _, _ = await run_write(store.start_turn_sync, "alice", None, "first", None, url=adb)
+    started = await asyncio.gather(
+        *(
+            run_write(store.start_turn_sync, "alice", conv.id, f"m{i}", None, url=adb)
+            for i in range(12)
+        )
+    )
+    for _, previous, message in started:
+        assert [m.seq for m in previous] == list(range(message.seq))
+    assert sorted(message.seq for _, _, message in started) == list(range(1, 13))
+
+
+async def test_a_reply_saved_after_its_conversation_was_deleted_is_refused(adb):
+    conv, _, _ = await run_write(store.start_turn_sync, "alice", None, "hi", None, url=adb)
+    reply = Message(conversation_id=conv.id, seq=1, content="late", status="complete")
+    with pytest.raises(store.ConversationNotFound):
+        await run_write(store.save_assistant_message_sync, "mallory", reply, url=adb)
+    async with session_scope(adb) as session:
+        await delete_conversation(session, "alice", conv.id)
+    with pytest.raises(store.ConversationNotFound):
+        await run_write(store.save_assistant_message_sync, "alice", reply, url=adb)
+
+
+async def test_a_saved_reply_dates_its_conversation(adb):
+    conv, _, _ = await run_write(store.start_turn_sync, "alice", None, "hi", None, url=adb)
+    reply = Message(conversation_id=conv.id, seq=1, content="hello", status="complete")
+    await run_write(store.save_assistant_message_sync, "alice", reply, url=adb)
+    found, history = await run_read(store.history_sync, "alice", conv.id, url=adb)
+    assert [(m.seq, m.role, m.content) for m in history] == [
+        (0, "user", "hi"),
+        (1, "assistant", "hello"),
+    ]
+    assert as_utc(found.updated_at) > as_utc(conv.updated_at)
