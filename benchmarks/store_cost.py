@@ -1,0 +1,80 @@
+"""CPU per turn in the store alone: what storing a turn costs a worker, apart from the rest.
+
+`python -m benchmarks.store_cost [--turns 400] [--history 10] [--no-postgres]`
+
+The server's own calls, in one process with no other load: the user turn (on SQLite the
+history read, then the write; on PostgreSQL one transaction) and the reply's save, in a
+conversation kept at `--history` prior turns (each measured turn is removed afterwards,
+outside the timing). Reports this process's CPU time per turn, p50 and mean, on SQLite and
+on a fresh PostgreSQL database (the driver's work included, the database server's not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from ai_chat.config import async_url
+from ai_chat.store import conversations as store
+from ai_chat.store import db, migrations
+from ai_chat.store.models import Message
+from benchmarks.measure import summary
+from benchmarks.scenarios import writes
+
+OWNER = "local"
+
+
+async def _turn(url: str, conversation_id: str, text: str) -> Message:
+    if db.writes_queue(url):
+        await db.run_read(store.history_sync, OWNER, conversation_id, url=url)
+        add = store.add_user_message_sync
+        user = await db.run_write(add, OWNER, conversation_id, text, url=url)
+    else:
+        _, _, user = await db.run_write(
+            store.start_turn_sync, OWNER, conversation_id, text, None, url=url
+        )
+    reply = Message(conversation_id=conversation_id, seq=user.seq + 1, content=text * 40)
+    await db.run_write(store.save_assistant_message_sync, OWNER, reply, url=url)
+    return user
+
+
+async def cpu_ms_per_turn(url: str, turns: int, history: int) -> dict[str, float]:
+    conversation = await db.run_write(store.create_conversation_sync, OWNER, "bench", url=url)
+    for n in range(history):
+        await _turn(url, conversation.id, f"prior {n} ")
+    times: list[float] = []
+    for _ in range(turns):
+        started = time.process_time()
+        user = await _turn(url, conversation.id, "hello ")
+        times.append((time.process_time() - started) * 1000)
+        await db.run_write(store.truncate_from_sync, OWNER, conversation.id, user.id, url=url)
+    await db.dispose_engines()
+    return summary(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=400)
+    parser.add_argument("--history", type=int, default=10, help="prior turns in the chat")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = f"sqlite:///{Path(tmp) / 'store.db'}"
+        migrations.upgrade(sqlite)
+        _report("sqlite", asyncio.run(cpu_ms_per_turn(async_url(sqlite), args.turns, args.history)))
+    if not args.no_postgres:
+        with writes.pg_database() as url:
+            migrations.upgrade(writes.psycopg_url(url))
+            result = asyncio.run(cpu_ms_per_turn(async_url(url), args.turns, args.history))
+            _report("postgresql", result)
+
+
+def _report(name: str, result: dict[str, float]) -> None:
+    print(f"{name}: store CPU per turn p50 {result['p50']:.2f} ms, p90 {result['p90']:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
