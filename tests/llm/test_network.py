@@ -96,6 +96,47 @@ def test_a_connection_the_server_closed_is_not_reused(run) -> None:
     run(main())
 
 
+def test_an_idle_connection_closed_later_is_noticed_and_not_reused(run) -> None:
+    """The close comes after the pool first looked at the idle connection: it is seen by
+    the loop watching the idle socket, and a new request then gets a new connection."""
+
+    async def main() -> None:
+        close_now = asyncio.Event()
+        served = 0
+
+        async def respond_then_close_when_told(reader, writer) -> None:
+            nonlocal served
+            await reader.readuntil(b"\r\n\r\n")
+            served += 1
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            if served == 1:  # only the first connection is closed, once told
+                await close_now.wait()
+                writer.close()
+            else:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+                await reader.read()  # until the client leaves
+
+        server, port = await _serve(respond_then_close_when_told)
+        async with httpx2.AsyncClient() as client:
+            network.install(client)
+            first = await client.get(f"http://127.0.0.1:{port}/")
+            stream = first.extensions["network_stream"]
+            assert not stream.get_extra_info("is_readable")  # idle, still open
+            close_now.set()
+            await wait_until(lambda: stream.get_extra_info("is_readable"), what="the close seen")
+            second = await client.get(f"http://127.0.0.1:{port}/")
+            third = await client.get(f"http://127.0.0.1:{port}/")  # reused, read as before
+        assert first.text == second.text == third.text == "ok" and served == 2
+        assert second.extensions["network_stream"] is not stream
+        assert third.extensions["network_stream"] is second.extensions["network_stream"]
+        server.close()
+
+    run(main())
+
+
 def test_reads_time_out_return_what_piled_up_and_end_at_eof(run) -> None:
     async def main() -> None:
         release = asyncio.Event()
