@@ -14,6 +14,8 @@ connected = rx.State.is_hydrated & ~has_connection_errors
 # Browser-side behaviour that needs no server round trip:
 # - Enter in the message box sends once the live connection is up (never a newline);
 # - Esc stops a streaming reply wherever the focus is; Ctrl/Cmd+Shift+O starts a new chat;
+# - the second click of a double click on Send doesn't stop the reply it sent (Send turns
+#   into Stop in place as soon as the reply starts, which can be between the two clicks);
 # - the message list follows new content while the reader is at (or near) the bottom;
 #   scrolled up, it stays put and "Jump to latest" appears.
 PAGE_SCRIPT = """
@@ -42,6 +44,14 @@ if (!window.__aiChatWired) {
       document.querySelector('button[aria-label="New chat"]')?.click();
     }
   });
+  document.addEventListener('click', (e) => {
+    // Before React sees it (capture on the document): a click counted 2 or more by the
+    // browser is the rest of a multi-click that began on Send.
+    if (e.detail > 1 && e.target.closest?.('button[aria-label="Stop"]')) {
+      e.stopPropagation();
+      e.preventDefault();
+    }
+  }, true);
   let stick = true;
   const wire = () => {
     const log = document.getElementById('messages');

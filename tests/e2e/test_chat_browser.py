@@ -358,9 +358,11 @@ def test_double_click_and_double_enter_create_one_turn(page: Page, served_app: S
         expect(reply).to_have_attribute("data-status", "complete")
     assert len(served_app.sim_records(click_tag)) == 1
     assert len(served_app.sim_records(enter_tag)) == 1
-    # Both submits of each pair reached the server, which ran only one turn for them.
+    # The second click reached the server as a second send (which ran no turn for it), or,
+    # when the reply had already turned Send into Stop, it landed on Stop and went nowhere.
     sends = [f for f in sent if "_state.send" in f]
-    assert sum(click_tag in f for f in sends) == 2, sends
+    assert sum(click_tag in f for f in sends) in (1, 2), sends
+    assert not [f for f in sent if "live_state.stop" in f]
     # The second Enter may already find the box cleared by the first (then it sends "").
     after_enter = sends[sends.index(next(f for f in sends if enter_tag in f)) :]
     assert len(after_enter) == 2, after_enter
@@ -374,6 +376,29 @@ def test_double_click_and_double_enter_create_one_turn(page: Page, served_app: S
         "user",
         "assistant",
     ]
+
+
+def test_the_rest_of_a_double_click_on_stop_does_not_stop_the_reply(
+    page: Page, served_app: ServedApp
+):
+    """Send becomes Stop in place as the reply starts, so a double click on Send can end on
+    Stop: a click the browser counts as the 2nd of a multi-click is dropped there."""
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    open_chat(page, served_app)
+    tag = unique_tag("dblstop")
+    send_with_enter(page, f"Keep going [[sim tps=15 tokens=2000 tag={tag}]]")
+    wait_streamed(page, 20)
+    box = button(page, "Stop").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down(click_count=2)  # only the second click of a double click
+    page.mouse.up(click_count=2)
+    page.mouse.click(x, y)  # a click of its own
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "cancelled")
+    stops = [f for f in sent if "live_state.stop" in f]
+    assert len(stops) == 1, stops  # the single click's only
 
 
 # --- g. New chat, history navigation, old URLs ----------------------------------------------
