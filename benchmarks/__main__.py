@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     cap.add_argument("--levels", default="50,100,200,300,400", help="streams per step")
     cap.add_argument("--workers", type=int, default=1, help=">1: Redis + PostgreSQL, as deployed")
     cap.add_argument("--shared", action="store_true", help="Redis + PostgreSQL with 1 worker too")
+    cap.add_argument(
+        "--servers", type=int, default=1, help=">1: independent 1-worker apps sharing the users"
+    )
     cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
     cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
     cap.add_argument("--native", action="store_true", help="--profile with native frames")
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             args.profile,
             args.native,
             shared=args.shared,
+            servers_count=args.servers,
         )
         return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 

@@ -98,7 +98,9 @@ class Suite:
         log(f"  ({time.monotonic() - started:.0f} s)")
         return result
 
-    async def ramp(self, rig: Rig, levels: tuple[int, ...], probe=None) -> list[dict[str, Any]]:
+    async def ramp(
+        self, rig: Rig | list[Rig], levels: tuple[int, ...], probe=None
+    ) -> list[dict[str, Any]]:
         return await capacity.ramp(
             rig,
             list(levels),
@@ -268,10 +270,15 @@ def run_capacity(
     profile: Path | None,
     native: bool = False,
     shared: bool = False,
+    servers_count: int = 1,
 ) -> list[dict[str, Any]]:
     """The capacity ramp alone, for one configuration: quick to repeat while tuning.
-    Several workers (or one, if `shared`) run as the README deploys them: Redis + PostgreSQL."""
+    Several workers (or one, if `shared`) run as the README deploys them: Redis + PostgreSQL.
+    Several servers are independent one-worker apps (own SQLite, no Redis) sharing the users:
+    scale-out with no shared state at all, the most several processes could hold here."""
     shared = shared or workers > 1
+    if servers_count > 1 and (shared or profile is not None):
+        raise ValueError("--servers: independent one-worker apps, no --workers/--shared/--profile")
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plans.full()
     with (
@@ -280,18 +287,25 @@ def run_capacity(
     ):
         suite = Suite(plan, out_dir, sim_url, sim_proc)
         kwargs: dict[str, Any] = {"extra_env": env, "workers": workers}
+        probe = None
         if shared:
             services, db = stack.enter_context(shared_services())
             kwargs.update(services)
-        rig = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
-        if profile is not None:
-            stack.enter_context(servers.py_spy(rig.proc, profile, native))
-        probe = None
-        if shared:
 
             async def probe(streams: int) -> dict[str, Any]:
                 return await redis_ops.ops_per_stream(db, streams)
 
-        steps = _arun(suite.ramp(rig, tuple(levels), probe))
+        if servers_count > 1:
+            # The host's push budget split between them, as between workers (workers_on_host).
+            kwargs["extra_env"] = {"AI_CHAT_PUSH_BUDGET": str(1000 / servers_count), **env}
+            names = [f"capacity-{k}" for k in range(servers_count)]
+            target: Rig | list[Rig] = [
+                stack.enter_context(serve(name, out_dir, sim_url, **kwargs)) for name in names
+            ]
+        else:
+            target = stack.enter_context(serve("capacity", out_dir, sim_url, **kwargs))
+            if profile is not None:
+                stack.enter_context(servers.py_spy(target.proc, profile, native))
+        steps = _arun(suite.ramp(target, tuple(levels), probe))
     (out_dir / "capacity.json").write_text(json.dumps(steps, indent=1))
     return steps

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import psutil
 
 from benchmarks import measure
 from benchmarks.rig import Rig
 from benchmarks.seed import seed_many
-from benchmarks.users import Turn, close_users, open_users
+from benchmarks.users import ChatUser, Turn, close_users, open_users
 
 LAG_BOUND_MS = 250.0
+T = TypeVar("T")
 # Called once every stream is running; returns extra numbers for the step (e.g. Redis ops).
 Probe = Callable[[int], Awaitable[dict[str, Any]]]
 
@@ -44,8 +45,25 @@ class LoopLag:
         self._task.cancel()
 
 
+async def _open_spread(rigs: Sequence[Rig], streams: int) -> list[ChatUser]:
+    """`streams` users on empty seeded chats, user i on server i mod len(rigs): the ramp's
+    send order then reaches every server alike."""
+    n = len(rigs)
+    groups = []
+    for k, rig in enumerate(rigs):
+        chats = await seed_many(rig.db_url, 0, len(range(k, streams, n)))
+        groups.append(await open_users(rig.app, rig.port, chats))
+    return interleave(groups)
+
+
+def interleave(groups: Sequence[Sequence[T]]) -> list[T]:
+    """One from each group in turn: [[a1, a2], [b1]] -> [a1, b1, a2]."""
+    longest = max((len(g) for g in groups), default=0)
+    return [g[i] for i in range(longest) for g in groups if i < len(g)]
+
+
 async def step(
-    rig: Rig,
+    rig: Rig | Sequence[Rig],
     streams: int,
     *,
     tps: float,
@@ -54,13 +72,19 @@ async def step(
     sim_cpu: Callable[[], float],
     probe: Probe | None = None,
 ) -> dict[str, Any]:
-    """`streams` users each get one reply of `seconds` at `tps`, sends spread over `ramp_s`."""
-    await measure.clear_records(rig.sim_url)  # keep the records GET below small
+    """`streams` users each get one reply of `seconds` at `tps`, sends spread over `ramp_s`.
+    Several rigs (independent servers on one simulator) share the users between them."""
+    rigs = [rig] if isinstance(rig, Rig) else list(rig)
+    await measure.clear_records(rigs[0].sim_url)  # keep the records GET below small
     # Empty chats seeded up front: both apps then take the same path (open /c/<id>, send).
-    users = await open_users(rig.app, rig.port, await seed_many(rig.db_url, 0, streams))
+    users = await _open_spread(rigs, streams)
     turns = [Turn(tokens=int(tps * seconds), tps=tps) for _ in users]
     me = psutil.Process(os.getpid())
-    cpu0 = (rig.proc.cpu_s(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+
+    def server_cpu() -> float:
+        return sum(r.proc.cpu_s() for r in rigs)
+
+    cpu0 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
     extra: dict[str, Any] = {}
     try:
         with LoopLag() as loop_lag:
@@ -79,11 +103,11 @@ async def step(
                 waiter.cancel()
     finally:
         await close_users(users)
-    cpu1 = (rig.proc.cpu_s(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+    cpu1 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
     wall = cpu1[3] - cpu0[3]
     ours = [(b - a) / wall for a, b in zip(cpu0[:3], cpu1[:3], strict=True)]
-    found = await measure.records(rig.sim_url)
-    await measure.clear_records(rig.sim_url)
+    found = await measure.records(rigs[0].sim_url)
+    await measure.clear_records(rigs[0].sim_url)
     lags: list[float] = []
     firsts: list[float] = []
     late: list[float] = []
@@ -113,8 +137,9 @@ async def step(
             from_send.append((first_at - turn.sent_at) * 1000)
     pushes = sum(len(t.text_pushes) for t in turns)
     return {
-        "app": rig.app.name,
-        "workers": rig.workers,
+        "app": rigs[0].app.name,
+        "workers": sum(r.workers for r in rigs),
+        "servers": len(rigs),
         "streams": streams,
         "lag_ms": measure.summary(lags),
         "first_token_ms": measure.summary(firsts),
@@ -143,7 +168,7 @@ async def step(
 
 
 async def ramp(
-    rig: Rig,
+    rig: Rig | Sequence[Rig],
     levels: list[int],
     *,
     tps: float = 50,
@@ -157,6 +182,7 @@ async def ramp(
     one noisy step (this machine is shared) must not end the curve, an overload should."""
     steps: list[dict[str, Any]] = []
     failed_in_a_row = 0
+    name = rig.name if isinstance(rig, Rig) else f"{len(rig)} servers"
     for streams in levels:
         result = await step(
             rig, streams, tps=tps, seconds=seconds, ramp_s=ramp_s, sim_cpu=sim_cpu, probe=probe
@@ -164,7 +190,7 @@ async def ramp(
         steps.append(result)
         lag = result["lag_ms"]
         log(
-            f"  {rig.name}: {streams:>4} streams  lag p50 {lag['p50']:.0f} ms  p99 "
+            f"  {name}: {streams:>4} streams  lag p50 {lag['p50']:.0f} ms  p99 "
             f"{lag['p99']:.0f} ms  first token p99 {result['first_token_ms']['p99']:.0f} ms  "
             f"sim late p99 {result['sim_late_ms']['p99']:.0f} ms  "
             f"send→first p99 {result['send_to_first_ms']['p99']:.0f} ms  "
