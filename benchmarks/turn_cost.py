@@ -40,7 +40,11 @@ async def _rounds(rig: Rig, users: int, rounds: int) -> list[float]:
             ms = (rig.proc.cpu_s() - cpu_before) / users * 1000
             per_turn_ms.append(ms)
             took = time.monotonic() - started
-            print(f"round {n}: {users} turns in {took:.2f} s, server CPU {ms:.2f} ms per turn")
+            kb = sum(t.bytes for t in turns) / users / 1024  # what a tab receives for a turn
+            print(
+                f"round {n}: {users} turns in {took:.2f} s, server CPU {ms:.2f} ms per turn, "
+                f"{kb:.1f} KB to the tab per turn"
+            )
     finally:
         await close_users(tabs)
     return per_turn_ms

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import reflex as rx
 
 from ai_chat.config import get_settings
@@ -16,9 +18,9 @@ from ai_chat.store.models import new_id
 LOCAL_OWNER = "local"
 COMPOSER_ID = "message"
 CONTINUE_PROMPT = "Please continue where you stopped."
-# New turns are kept apart from the loaded history so that a turn resends only them; past this
-# many they are folded into the history (one full resend per this many messages).
-FOLD_MESSAGES = 40
+# New turns are kept apart from the loaded history so that a turn resends only them; past
+# `fold_limit` of them they are folded into the history (one full resend).
+MIN_FOLD_MESSAGES = 8
 
 
 class ChatState(rx.State):
@@ -112,7 +114,7 @@ class ChatState(rx.State):
         return [*self.messages, *self.new_messages]
 
     def add_message(self, message: ChatMessage) -> None:
-        if len(self.new_messages) >= FOLD_MESSAGES:
+        if len(self.new_messages) >= fold_limit(len(self.messages)):
             self.messages, self.new_messages = self.shown_messages(), []
         self.new_messages.append(message)
 
@@ -202,6 +204,13 @@ class ChatState(rx.State):
         self.editing_id = ""
         events = [LiveState.generate]
         return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events
+
+
+def fold_limit(history: int) -> int:
+    """How many new messages to keep apart before folding them into a history of `history`.
+    Each append resends the new ones (F/2 on average) and each fold the history (H every F
+    appends): F = √(2H) makes that sum smallest, so short chats fold often, long ones rarely."""
+    return max(MIN_FOLD_MESSAGES, math.ceil(math.sqrt(2 * history)))
 
 
 def model_label(model_id: str) -> str:

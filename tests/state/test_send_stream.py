@@ -232,9 +232,9 @@ async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, s
 async def test_new_turns_fold_into_the_history_past_the_limit(
     tab, sim, monkeypatch, limit, history, new
 ):
-    """`new_messages` stays short: past FOLD_MESSAGES it joins the history (one full
+    """`new_messages` stays short: past `fold_limit` it joins the history (one full
     resend), whether the send or the background reply crosses it; nothing shown changes."""
-    monkeypatch.setattr("ai_chat.state.chat.FOLD_MESSAGES", limit)
+    monkeypatch.setattr("ai_chat.state.chat.MIN_FOLD_MESSAGES", limit)
     await tab.open()
     for i in range(3):
         await tab.send(f"fold {i} [[sim tokens=20 tps=2000 ttft=0]]")
