@@ -86,6 +86,11 @@ def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
     newest one: a push that brings a batch read just before it is fresh at its end but its
     oldest tokens waited a whole push interval.
     """
+    return [lag for _, lag in token_lags(turn, record)]
+
+
+def token_lags(turn: Turn, record: Record) -> list[tuple[float, float]]:
+    """(send time, delivery lag ms) of each token delivered; see `delivery_lags_ms`."""
     start = record.get("first_token_at")
     if start is None:
         return []
@@ -93,9 +98,27 @@ def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
     seen = 0  # tokens delivered by earlier pushes
     for at, length, _ in turn.text_pushes:
         tokens = math.ceil(length / TOKEN_CHARS)
-        lags += [(at - (start + k / turn.tps)) * 1000 for k in range(seen, tokens)]
+        for k in range(seen, tokens):
+            sent = start + k / turn.tps
+            lags.append((sent, (at - sent) * 1000))
         seen = max(seen, tokens)
     return lags
+
+
+def all_streaming(spans: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """The window in which every stream of a step is sending: from the last stream's first
+    token to the first stream's last token (None if they never all overlap). Outside it the
+    server is also starting or ending turns (the step's ramp and wind-down)."""
+    if not spans:
+        return None
+    start, end = max(s for s, _ in spans), min(e for _, e in spans)
+    return (start, end) if start <= end else None
+
+
+def lags_within(lags: list[tuple[float, float]], window: tuple[float, float] | None) -> list[float]:
+    if window is None:
+        return []
+    return [lag for sent, lag in lags if window[0] <= sent <= window[1]]
 
 
 def simulator_late_ms(turn: Turn, record: Record) -> float | None:
