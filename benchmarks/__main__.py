@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     cap.add_argument(
         "--servers", type=int, default=1, help=">1: independent 1-worker apps sharing the users"
     )
+    cap.add_argument(
+        "--ramp-seconds",
+        type=float,
+        help="a step's users send within this many seconds (default: the suite's 2)",
+    )
     cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
     cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
     cap.add_argument("--native", action="store_true", help="--profile with native frames")
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             args.native,
             shared=args.shared,
             servers_count=args.servers,
+            ramp_s=args.ramp_seconds,
         )
         return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 

@@ -271,6 +271,7 @@ def run_capacity(
     native: bool = False,
     shared: bool = False,
     servers_count: int = 1,
+    ramp_s: float | None = None,
 ) -> list[dict[str, Any]]:
     """The capacity ramp alone, for one configuration: quick to repeat while tuning.
     Several workers (or one, if `shared`) run as the README deploys them: Redis + PostgreSQL.
@@ -281,6 +282,8 @@ def run_capacity(
         raise ValueError("--servers: independent one-worker apps, no --workers/--shared/--profile")
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plans.full()
+    if ramp_s is not None:  # how fast a step's users arrive: its flash crowd
+        plan = dataclasses.replace(plan, ramp_s=ramp_s)
     with (
         servers.simulator(out_dir / "logs") as (sim_url, sim_proc),
         contextlib.ExitStack() as stack,
