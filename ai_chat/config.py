@@ -50,6 +50,7 @@ class Settings:
     push_interval_s: float  # the cadence while few replies stream
     push_interval_max_s: float  # …and the slowest, when many do
     push_budget_per_s: float  # pushes per second for this worker: its share of the host's
+    turn_start_slots: int  # turns a worker starts at once (0: no bound); the rest queue
     reply_deadline_s: float
     stall_timeout_s: float
     connect_timeout_s: float
@@ -108,6 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
         push_interval_max_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MAX_MS", 200) / 1000,
         push_budget_per_s=_float(env, "AI_CHAT_PUSH_BUDGET", 1000) / workers_on_host(env),
+        turn_start_slots=max(0, _int(env, "AI_CHAT_TURN_STARTS", 0)),
         reply_deadline_s=_float(env, "AI_CHAT_REPLY_DEADLINE_S", 600),
         stall_timeout_s=_float(env, "AI_CHAT_STALL_TIMEOUT_S", 60),
         connect_timeout_s=_float(env, "AI_CHAT_CONNECT_TIMEOUT_S", 5),

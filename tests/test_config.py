@@ -33,3 +33,9 @@ def test_the_database_pool_size_is_read_and_kept_positive():
     assert load_settings({}).db_pool_size == 15
     assert load_settings({"AI_CHAT_DB_POOL_SIZE": "4"}).db_pool_size == 4
     assert load_settings({"AI_CHAT_DB_POOL_SIZE": "0"}).db_pool_size == 1
+
+
+def test_turn_start_slots_default_to_no_bound_and_never_go_negative():
+    assert load_settings({}).turn_start_slots == 0
+    assert load_settings({"AI_CHAT_TURN_STARTS": "2"}).turn_start_slots == 2
+    assert load_settings({"AI_CHAT_TURN_STARTS": "-3"}).turn_start_slots == 0

@@ -14,6 +14,7 @@ from ai_chat.config import Settings
 from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
+from ai_chat.generation.turn_starts import TurnStartSlots
 from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import Turn, build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
@@ -91,6 +92,7 @@ class GenerationService:
             max_interval_s=settings.push_interval_max_s,
             pushes_per_s=settings.push_budget_per_s,
         )
+        self.turn_starts = TurnStartSlots(settings.turn_start_slots)
 
     async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
         reply = LiveReply(
@@ -99,26 +101,15 @@ class GenerationService:
             message_id=job.assistant_message_id,
             model=job.model,
         )
-        try:
-            started = await self._store_user_turn(job)
-        except Exception as exc:
-            log.exception("storing the user turn failed")
-            reply.finish(
-                MessageStatus.FAILED,
-                ReplyError(
-                    "storage",
-                    f"Your message could not be saved ({type(exc).__name__}); "
-                    "nothing was sent to Claude. Try again.",
-                ),
-            )
-            yield TurnFinished(
-                self._assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
-            )
+        async with self.turn_starts.slot():
+            started = await self._stored_user_turn(job, reply)
+            if isinstance(started, TurnStarted):
+                yield started
+                request = self._request(job, started)
+        if isinstance(started, TurnFinished):  # nothing was stored or sent
+            yield started
             return
-        yield started
         reply.conversation_id = started.conversation_id
-
-        request = self._request(job, started)
         reply.model = request.model
         self.live.add(reply)
         coalescer = PushCoalescer(self.push_policy, live_streams=self.live.__len__)
@@ -143,6 +134,25 @@ class GenerationService:
             self.cancellation.unregister(job.generation_id)
             self.live.remove(job.generation_id)
         yield await self._store_reply(job, reply, seq=started.user_message.seq + 1)
+
+    async def _stored_user_turn(
+        self, job: GenerationJob, reply: LiveReply
+    ) -> TurnStarted | TurnFinished:
+        try:
+            return await self._store_user_turn(job)
+        except Exception as exc:
+            log.exception("storing the user turn failed")
+            reply.finish(
+                MessageStatus.FAILED,
+                ReplyError(
+                    "storage",
+                    f"Your message could not be saved ({type(exc).__name__}); "
+                    "nothing was sent to Claude. Try again.",
+                ),
+            )
+            return TurnFinished(
+                self._assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
+            )
 
     async def _store_user_turn(self, job: GenerationJob) -> TurnStarted:
         if job.conversation_id and not job.replace_from_message_id and writes_queue(self._db_url):
