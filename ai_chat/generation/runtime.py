@@ -11,7 +11,7 @@ from ai_chat.config import get_settings
 from ai_chat.generation.cancellation import Cancellation, LocalCancellation
 from ai_chat.generation.live import LiveReplies
 from ai_chat.generation.runner import GenerationService
-from ai_chat.llm.client import make_client
+from ai_chat.llm.client import ClientShards
 
 # Identifies this worker process: a generation started by another (e.g. before a restart)
 # cannot be running here.
@@ -24,9 +24,18 @@ def is_orphaned(owner_process: str) -> bool:
     return bool(owner_process) and owner_process != PROCESS_ID and not get_settings().redis_url
 
 
+# Connection pools per worker (see ClientShards): each scan covers an eighth of the
+# streams, and an idle worker still holds no connection it did not use.
+CLIENT_SHARDS = 8
+
+
 @lru_cache(maxsize=1)
+def _clients() -> ClientShards:
+    return ClientShards(get_settings(), CLIENT_SHARDS)
+
+
 def _client() -> anthropic.AsyncAnthropic:
-    return make_client(get_settings())
+    return _clients()()
 
 
 def _cancellation() -> Cancellation:
@@ -51,6 +60,6 @@ def get_service() -> GenerationService:
 
 def reset() -> None:
     """Forget the cached services (tests change settings between cases)."""
-    _client.cache_clear()
+    _clients.cache_clear()
     get_service.cache_clear()
     get_settings.cache_clear()
