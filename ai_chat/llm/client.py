@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import ssl
 
 import anthropic
 import httpx2
@@ -11,14 +12,18 @@ from ai_chat.config import Settings
 from ai_chat.llm import network
 
 
-def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
+def make_client(
+    settings: Settings, ssl_context: ssl.SSLContext | None = None
+) -> anthropic.AsyncAnthropic:
     """One client: one connection pool (a worker holds several, see ClientShards).
 
     `max_retries=0`: the SDK would sleep on any `retry-after` (even an hour) inside
     `stream()`; `stream.open_stream` retries itself, with the wait capped.
     The read timeout is the stall detector: the longest silence we accept.
     """
-    http_client = anthropic.DefaultAsyncHttpxClient()  # the SDK's pool limits and keepalive
+    # The SDK's pool limits and keep-alive; building a TLS context costs ~40 ms of CPU.
+    tls = {"verify": ssl_context} if ssl_context is not None else {}
+    http_client = anthropic.DefaultAsyncHttpxClient(**tls)
     network.install(http_client)
     kwargs: dict = {
         "http_client": http_client,
@@ -46,7 +51,8 @@ class ClientShards:
     """
 
     def __init__(self, settings: Settings, count: int) -> None:
-        self.clients = tuple(make_client(settings) for _ in range(max(1, count)))
+        shared_tls = httpx2.create_ssl_context()  # one TLS context for all: see make_client
+        self.clients = tuple(make_client(settings, shared_tls) for _ in range(max(1, count)))
         self._turns = itertools.count()
 
     def __call__(self) -> anthropic.AsyncAnthropic:
