@@ -3,7 +3,8 @@
 A turn's start (store the user turn, push it, build the request) is the most CPU a turn
 costs in one go. When a crowd sends together, hundreds of starts share the event loop
 with the replies already streaming and every stream's next push waits behind them.
-A few slots let the starts queue instead, in send order, while streams keep their pace.
+A few slots let the starts queue instead, in send order, while streams keep their pace,
+but the crowd then waits longer for its first text: off by default (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations

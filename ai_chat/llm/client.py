@@ -46,7 +46,7 @@ class ClientShards:
 
     httpcore scans every connection of a client's pool whenever a request starts or
     ends, so with hundreds of streams on one client each turn pays for all of them
-    (~6 % of a turn's CPU at 200 streams). `count` pools cut each scan to 1/count, and
+    (7–9 % of a turn's CPU at 200–300 streams). `count` pools cut each scan to 1/count, and
     together keep `count` × the SDK's keep-alive limit open between turns.
     """
 
