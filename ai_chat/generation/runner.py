@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import aclosing
+from contextlib import AbstractContextManager, aclosing
 
 import anthropic
 
@@ -72,13 +72,13 @@ class GenerationService:
     def __init__(
         self,
         settings: Settings,
-        client_factory: Callable[[], anthropic.AsyncAnthropic],
+        client_lease: Callable[[], AbstractContextManager[anthropic.AsyncAnthropic]],
         cancellation: Cancellation,
         live: LiveReplies,
         db_url: str | None = None,
     ) -> None:
         self.settings = settings
-        self._client_factory = client_factory
+        self._client_lease = client_lease
         self.cancellation = cancellation
         self.live = live
         self._db_url = db_url
@@ -216,7 +216,6 @@ class GenerationService:
         self, reply: LiveReply, request: ReplyRequest, coalescer: PushCoalescer
     ) -> None:
         """The only code that touches the HTTP stream; cancelling it closes the connection."""
-        client = self._client_factory()
 
         async def pace() -> None:
             started, pending = (
@@ -227,10 +226,11 @@ class GenerationService:
 
         try:
             async with asyncio.timeout(self.settings.reply_deadline_s):
-                stream = stream_reply(client, request, self.policy, pace=pace)
-                async with aclosing(stream) as events:
-                    async for event in events:
-                        reply.apply(event)
+                with self._client_lease() as client:  # held until the stream is closed
+                    stream = stream_reply(client, request, self.policy, pace=pace)
+                    async with aclosing(stream) as events:
+                        async for event in events:
+                            reply.apply(event)
             reply.finish(MessageStatus.COMPLETE)
         except asyncio.CancelledError as exc:
             status = (

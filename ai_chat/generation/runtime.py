@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from functools import lru_cache
 
 import anthropic
@@ -24,18 +25,19 @@ def is_orphaned(owner_process: str) -> bool:
     return bool(owner_process) and owner_process != PROCESS_ID and not get_settings().redis_url
 
 
-# Connection pools per worker (see ClientShards): each scan covers an eighth of the
-# streams, and an idle worker still holds no connection it did not use.
-CLIENT_SHARDS = 8
+# Connection pools per worker (see ClientShards): up to 32 streams each before the next
+# is used, 8 of them before they share the load evenly.
+CLIENT_SHARDS, STREAMS_PER_SHARD = 8, 32
 
 
 @lru_cache(maxsize=1)
 def _clients() -> ClientShards:
-    return ClientShards(get_settings(), CLIENT_SHARDS)
+    return ClientShards(get_settings(), CLIENT_SHARDS, STREAMS_PER_SHARD)
 
 
-def _client() -> anthropic.AsyncAnthropic:
-    return _clients()()
+def client_lease() -> AbstractContextManager[anthropic.AsyncAnthropic]:
+    """A client for one reply, held until its stream is closed."""
+    return _clients().lease()
 
 
 def _cancellation() -> Cancellation:
@@ -52,7 +54,7 @@ def _cancellation() -> Cancellation:
 def get_service() -> GenerationService:
     return GenerationService(
         settings=get_settings(),
-        client_factory=_client,
+        client_lease=client_lease,
         cancellation=_cancellation(),
         live=LiveReplies(),
     )

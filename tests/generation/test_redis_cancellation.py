@@ -34,7 +34,7 @@ async def two_workers(app_env):
         workers.append(
             GenerationService(
                 settings=get_settings(),
-                client_factory=runtime._client,
+                client_lease=runtime.client_lease,
                 cancellation=cancellation,
                 live=LiveReplies(),
             )

@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+
+import pytest
 
 from ai_chat.config import load_settings
 from ai_chat.llm.client import ClientShards
 
 
-def test_shards_are_handed_out_in_turn():
-    shards = ClientShards(load_settings({}), 3)
-    handed = [shards() for _ in range(7)]
-    assert handed[:3] == handed[3:6] == list(shards.clients)
-    assert handed[6] is shards.clients[0]
-    assert len({id(client) for client in handed}) == 3
+def shards(count: int, per_shard: int, base_url: str = "") -> ClientShards:
+    env = {"ANTHROPIC_BASE_URL": base_url} if base_url else {}
+    return ClientShards(load_settings(env), count, per_shard)
+
+
+def test_one_reply_at_a_time_always_gets_the_first_client():
+    pool = shards(4, per_shard=2)
+    for _ in range(5):
+        with pool.lease() as client:
+            assert client is pool.clients[0]
+    assert pool.active == [0, 0, 0, 0]
+
+
+def test_shards_fill_in_order_then_the_least_busy_takes_the_next():
+    pool = shards(3, per_shard=2)
+    with contextlib.ExitStack() as held:
+        leased = [held.enter_context(pool.lease()) for _ in range(6)]
+        assert [pool.clients.index(c) for c in leased] == [0, 0, 1, 1, 2, 2]
+        assert pool.active == [2, 2, 2]
+        held.enter_context(pool.lease())  # all full: spread evenly
+        assert pool.active == [3, 2, 2]
+    assert pool.active == [0, 0, 0]
+
+
+def test_a_lease_is_returned_when_the_reply_fails():
+    pool = shards(2, per_shard=1)
+    with pytest.raises(RuntimeError), pool.lease():
+        raise RuntimeError("stream broke")
+    assert pool.active == [0, 0]
+    with pool.lease() as client:
+        assert client is pool.clients[0]
 
 
 def test_there_is_always_one_shard():
-    assert len(ClientShards(load_settings({}), 0).clients) == 1
+    assert len(shards(0, per_shard=0).clients) == 1
 
 
 def test_each_shard_keeps_its_own_connections(sim):
-    shards = ClientShards(load_settings({"ANTHROPIC_BASE_URL": sim.base_url}), 2)
+    pool = shards(2, per_shard=1, base_url=sim.base_url)
 
-    async def connection_of_next_reply() -> object:
-        client = shards()
+    async def connection_of_a_reply(client) -> object:
         async with client.messages.with_streaming_response.create(
             model="claude-sonnet-5-5",
             messages=[{"role": "user", "content": "Hi [[sim tokens=5 tps=1000 ttft=0]]"}],
@@ -34,11 +61,15 @@ def test_each_shard_keeps_its_own_connections(sim):
             await response.http_response.aread()
             return response.http_response.extensions["network_stream"]
 
+    async def two_at_once() -> tuple[object, object]:
+        with pool.lease() as first, pool.lease() as second:
+            return await connection_of_a_reply(first), await connection_of_a_reply(second)
+
     async def main() -> list[object]:
         try:
-            return [await connection_of_next_reply() for _ in range(4)]
+            return [*await two_at_once(), *await two_at_once()]
         finally:
-            for client in shards.clients:
+            for client in pool.clients:
                 await client.close()
 
     first, second, third, fourth = asyncio.run(main())
