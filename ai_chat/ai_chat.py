@@ -8,6 +8,7 @@ from starlette.routing import Mount
 
 from ai_chat.config import SIMULATOR_MOUNT, get_settings
 from ai_chat.gc_tuning import tune_for_serving
+from ai_chat.generation import runtime
 from ai_chat.pages.chat import chat_page
 from ai_chat.state.chat import ChatState
 from ai_chat.state.sidebar import SidebarState
@@ -28,6 +29,7 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
     api_transformer=_api(),
 )
+app.register_lifespan_task(runtime.build_clients)
 app.register_lifespan_task(tune_for_serving)
 ON_LOAD = [ChatState.load_route, SidebarState.refresh]
 app.add_page(chat_page, route="/", title="ai_chat", on_load=ON_LOAD)

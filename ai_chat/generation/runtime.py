@@ -35,6 +35,11 @@ def _clients() -> ClientShards:
     return ClientShards(get_settings(), CLIENT_SHARDS, STREAMS_PER_SHARD)
 
 
+async def build_clients() -> None:
+    """A lifespan task: the clients are ready before the first reply (~40 ms of CPU)."""
+    _clients()
+
+
 def client_lease() -> AbstractContextManager[anthropic.AsyncAnthropic]:
     """A client for one reply, held until its stream is closed."""
     return _clients().lease()
