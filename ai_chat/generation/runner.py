@@ -103,12 +103,10 @@ class GenerationService:
         )
         async with self.turn_starts.slot():
             started = await self._stored_user_turn(job, reply)
-            if isinstance(started, TurnStarted):
-                yield started
-                request = self._request(job, started)
-        if isinstance(started, TurnFinished):  # nothing was stored or sent
             yield started
-            return
+            if isinstance(started, TurnFinished):  # nothing was stored or sent
+                return
+            request = self._request(job, started)
         reply.conversation_id = started.conversation_id
         reply.model = request.model
         self.live.add(reply)

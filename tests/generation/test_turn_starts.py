@@ -39,23 +39,15 @@ class Occupancy:
                 self.inside -= 1
 
 
-async def test_at_most_limit_starts_at_once_and_the_rest_follow():
-    room = Occupancy(TurnStartSlots(2))
+@pytest.mark.parametrize(("limit", "at_once"), [(2, 2), (1, 1), (0, 6)])
+async def test_at_most_limit_starts_at_once_and_the_rest_follow(limit, at_once):
+    room = Occupancy(TurnStartSlots(limit))  # 0: no bound, all six at once
     tasks = [asyncio.create_task(room.hold()) for _ in range(6)]
     await settle()
-    assert room.inside == 2
+    assert room.inside == at_once
     room.release.set()
     await asyncio.gather(*tasks)
-    assert room.most == 2 and room.inside == 0
-
-
-async def test_no_limit_lets_every_start_in():
-    room = Occupancy(TurnStartSlots(0))
-    tasks = [asyncio.create_task(room.hold()) for _ in range(6)]
-    await settle()
-    assert room.inside == 6
-    room.release.set()
-    await asyncio.gather(*tasks)
+    assert room.most == at_once and room.inside == 0
 
 
 async def test_a_failed_or_cancelled_start_frees_its_slot():
