@@ -10,6 +10,7 @@ from ai_chat.config import SIMULATOR_MOUNT, get_settings
 from ai_chat.gc_tuning import tune_for_serving
 from ai_chat.generation import runtime
 from ai_chat.pages.chat import chat_page
+from ai_chat.socket_emits import use_direct_emits
 from ai_chat.state.chat import ChatState
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
@@ -29,6 +30,8 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
     api_transformer=_api(),
 )
+# A push sends from its own task (python-socketio would spawn and await one per packet).
+use_direct_emits(app.sio)
 app.register_lifespan_task(runtime.build_clients)
 app.register_lifespan_task(tune_for_serving)
 ON_LOAD = [ChatState.load_route, SidebarState.refresh]
