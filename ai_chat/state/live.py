@@ -98,38 +98,28 @@ class LiveState(ChatState):
 
     @rx.event(background=True)
     async def generate(self):
-        settings = get_settings()
+        # Inside `async with self` the work is done on the tab's state itself
+        # (`__wrapped__`, locked and current there), as an ordinary event handler does: each
+        # read and write through the background task's proxy runs its checks, and a turn's
+        # end touches some twenty vars.
         async with self:
-            if not self.generating or not self._user_text:
-                return
-            job = GenerationJob(
-                owner=LOCAL_OWNER,
-                conversation_id=self.live_conversation_id or None,
-                user_text=self._user_text,
-                user_message_id=self._user_message_id or None,
-                replace_from_message_id=self._replace_from or None,
-                new_conversation_settings=self._new_settings,
-                generation_id=self.generation_id,
-                assistant_message_id=self.live_message_id,
-                model=settings.model,
-                max_tokens=settings.max_output_tokens,
-            )
+            job = self.__wrapped__._job()
+        if job is None:
+            return
         # Everything slow (DB, Claude) happens outside `async with self`.
         try:
             async for update in runtime.get_service().run(job):
                 if isinstance(update, LiveSnapshot):
                     async with self:
-                        # The tab's state itself, not the background task's proxy of it:
-                        # each read and write through the proxy runs its checks, per push.
                         self.__wrapped__._show(update)
                 elif isinstance(update, TurnStarted):
                     async with self:
-                        await self._started(update)
+                        await self.__wrapped__._started(update)
                     if update.created_conversation:
                         yield _give_url(update.conversation_id)
                 elif isinstance(update, TurnFinished):
                     async with self:
-                        queued, listed = await self._finished(update)
+                        queued, listed = await self.__wrapped__._finished(update)
                     for event in _finish_events(update, queued, listed):
                         yield event
         except Exception:  # a bug must not leave the tab stuck in "generating"
@@ -137,6 +127,24 @@ class LiveState(ChatState):
             async with self:
                 self._end()
             yield rx.toast.error("Something went wrong while replying. Please try again.")
+
+    def _job(self) -> GenerationJob | None:
+        """The turn `begin` set up, or None if there is none (stopped, or already ended)."""
+        if not self.generating or not self._user_text:
+            return None
+        settings = get_settings()
+        return GenerationJob(
+            owner=LOCAL_OWNER,
+            conversation_id=self.live_conversation_id or None,
+            user_text=self._user_text,
+            user_message_id=self._user_message_id or None,
+            replace_from_message_id=self._replace_from or None,
+            new_conversation_settings=self._new_settings,
+            generation_id=self.generation_id,
+            assistant_message_id=self.live_message_id,
+            model=settings.model,
+            max_tokens=settings.max_output_tokens,
+        )
 
     def _show(self, snapshot: LiveSnapshot) -> None:
         # Only what changed: every var assigned is resent whole in the push.
