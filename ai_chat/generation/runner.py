@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, aclosing
 
 import anthropic
+from sqlalchemy import Row
 
 from ai_chat.config import Settings
 from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
@@ -189,7 +190,7 @@ class GenerationService:
     @staticmethod
     def _started(
         conversation: Conversation,
-        previous: Sequence[Message],
+        previous: Sequence[Row],  # the store's history rows: seq, role, content, status
         user_message: Message,
         created: bool,
     ) -> TurnStarted:
