@@ -31,6 +31,7 @@ app = rx.App(
     api_transformer=_api(),
 )
 # A push sends from its own task (python-socketio would spawn and await one per packet).
+assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
 use_direct_emits(app.sio)
 app.register_lifespan_task(runtime.build_clients)
 app.register_lifespan_task(tune_for_serving)
