@@ -1,11 +1,13 @@
 """Server CPU per turn, apart from streaming: the work a burst of turn starts puts on a worker.
 
-`python -m benchmarks.turn_cost [--users 200] [--rounds 5] [--shared] [--workers N] [--profile F]`
+`python -m benchmarks.turn_cost [--users 200] [--rounds 5] [--prior M] [--shared] [--workers N]
+[--profile F]`
 
 The app as deployed (`reflex run --env prod`, fresh SQLite DB, or `--shared`: PostgreSQL +
 Redis) and the standalone simulator; N connected tabs each send a one-shot 5-token turn at
 the same moment, round after round (the first round starts N new chats, later rounds go on
-in them). Per round: the server's CPU seconds over the round / N. That is what every turn
+in them; with `--prior M` each tab opens a chat already holding M messages). Per round:
+the server's CPU seconds over the round / N. That is what every turn
 costs whatever its length: the send event, storing the user turn, the SDK's request, storing
 the reply, the sidebar update and the pushes of the turn's start and end.
 """
@@ -22,13 +24,15 @@ from benchmarks import servers
 from benchmarks.measure import summary
 from benchmarks.rig import Rig, serve
 from benchmarks.run import _arun, shared_services
+from benchmarks.seed import seed_conversation
 from benchmarks.users import Turn, close_users, open_users
 
 SETTLE_S = 0.5  # the last pushes of a round leave before its CPU is read
 
 
-async def _rounds(rig: Rig, users: int, rounds: int) -> list[float]:
-    tabs = await open_users(rig.app, rig.port, [""] * users)
+async def _rounds(rig: Rig, users: int, rounds: int, prior: int = 0) -> list[float]:
+    chats = [await seed_conversation(rig.db_url, prior) if prior else "" for _ in range(users)]
+    tabs = await open_users(rig.app, rig.port, chats)
     per_turn_ms: list[float] = []
     try:
         for n in range(rounds):
@@ -54,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--prior", type=int, default=0, help="messages already in each chat")
     parser.add_argument("--shared", action="store_true", help="on Redis + PostgreSQL")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
@@ -73,7 +78,7 @@ def main() -> None:
         )
         if args.profile is not None:
             stack.enter_context(servers.py_spy(rig.proc, args.profile))
-        per_turn = _arun(_rounds(rig, args.users, args.rounds))
+        per_turn = _arun(_rounds(rig, args.users, args.rounds, args.prior))
     stats = summary(per_turn[1:] or per_turn)  # the first also creates the chats, warms up
     print(f"server CPU per turn in existing chats: p50 {stats['p50']:.2f} ms")
 

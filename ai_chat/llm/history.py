@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
+from typing import NamedTuple
 
 
-@dataclasses.dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
+    """A stored turn. A tuple, not a frozen dataclass: a turn builds one per prior message,
+    and a frozen dataclass's `__init__` (an `object.__setattr__` per field) was a few ms of
+    a turn at 500 prior turns."""
+
     role: str  # "user" | "assistant"
     content: str
     status: str = "complete"

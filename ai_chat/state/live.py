@@ -174,8 +174,9 @@ class LiveState(ChatState):
         """Move the ended reply into the history. Returns a message queued meanwhile, and
         whether the sidebar could show the turn's recency in place (else: refresh it)."""
         chat = await self.get_state(ChatState)
-        # on_load may have re-read it from the DB already (ids are stable)
-        seen = any(m.id == update.message.id for m in chat.shown_messages())
+        # on_load may have re-read it from the DB already (ids are stable): then it is among
+        # the newest turns, as this tab sends nothing into the chat while its reply streams.
+        seen = chat.shows_recent(update.message.id)
         if chat.conversation_id == self.live_conversation_id and not seen:
             chat.add_message(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
