@@ -30,6 +30,7 @@ class Served:
         use_direct_emits(self.sio)
         self.sids: dict[str, str] = {}
         self.senders: list[asyncio.Task | None] = []
+        self.tabs: list[ReflexTab] = []  # closed by the fixture
         send_packet = self.sio.eio.send_packet
 
         async def recorded_send(eio_sid: str, pkt: Any) -> None:
@@ -46,6 +47,7 @@ class Served:
     async def tab(self, port: int, received: list[Any]) -> ReflexTab:
         tab = ReflexTab("127.0.0.1", port, on_push=lambda data, size, at: received.append(data))
         await tab.connect()
+        self.tabs.append(tab)
         return tab
 
 
@@ -60,6 +62,8 @@ async def served() -> AsyncIterator[tuple[Served, int]]:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await wait_until(lambda: server.started, what="the server")
     yield app, sock.getsockname()[1]
+    for tab in app.tabs:
+        await tab.close()
     server.should_exit = True
     await task
 
@@ -68,18 +72,15 @@ async def test_an_emit_to_one_tab_is_sent_from_the_emitting_task_in_order(served
     app, port = served
     got_a: list[Any] = []
     got_b: list[Any] = []
-    a, b = await app.tab(port, got_a), await app.tab(port, got_b)
+    a = await app.tab(port, got_a)
+    await app.tab(port, got_b)
     app.senders.clear()  # the connect handshakes' packets
-    try:
-        for i in range(5):
-            await app.sio.emit("event", {"delta": i}, to=app.sids[a.token], namespace=NAMESPACE)
-        await wait_until(lambda: len(got_a) == 5, what="five pushes")
-        assert got_a == [{"delta": i} for i in range(5)]
-        assert app.senders == [asyncio.current_task()] * 5  # no task per packet
-        assert got_b == []  # only the addressed tab
-    finally:
-        await a.close()
-        await b.close()
+    for i in range(5):
+        await app.sio.emit("event", {"delta": i}, to=app.sids[a.token], namespace=NAMESPACE)
+    await wait_until(lambda: len(got_a) == 5, what="five pushes")
+    assert got_a == [{"delta": i} for i in range(5)]
+    assert app.senders == [asyncio.current_task()] * 5  # no task per packet
+    assert got_b == []  # only the addressed tab
 
 
 async def test_a_room_of_several_gets_the_stock_sends(served):
@@ -87,46 +88,35 @@ async def test_a_room_of_several_gets_the_stock_sends(served):
     got_a: list[Any] = []
     got_b: list[Any] = []
     a, b = await app.tab(port, got_a), await app.tab(port, got_b)
-    try:
-        for tab in (a, b):
-            await app.sio.enter_room(app.sids[tab.token], "both", namespace=NAMESPACE)
-        app.senders.clear()
-        await app.sio.emit("event", ("x", 1), room="both", namespace=NAMESPACE)
-        await wait_until(lambda: got_a and got_b, what="both tabs' push")
-        assert got_a == got_b == ["x"]  # a tuple is several arguments, as before
-        assert len(app.senders) == 2
-        assert asyncio.current_task() not in app.senders  # one task per recipient
-    finally:
-        await a.close()
-        await b.close()
+    for tab in (a, b):
+        await app.sio.enter_room(app.sids[tab.token], "both", namespace=NAMESPACE)
+    app.senders.clear()
+    await app.sio.emit("event", ("x", 1), room="both", namespace=NAMESPACE)
+    await wait_until(lambda: got_a and got_b, what="both tabs' push")
+    assert got_a == got_b == ["x"]  # a tuple is several arguments, as before
+    assert len(app.senders) == 2
+    assert asyncio.current_task() not in app.senders  # one task per recipient
 
 
 async def test_an_emit_to_a_closed_tab_is_dropped_and_later_emits_still_arrive(served):
     app, port = served
     got_b: list[Any] = []
     a, b = await app.tab(port, []), await app.tab(port, got_b)
-    try:
-        gone = app.sids[a.token]
-        eio_sid = app.sio.manager.eio_sid_from_sid(gone, NAMESPACE)
-        app.sio.eio.sockets[eio_sid].closed = True  # closed, not yet unregistered
-        await app.sio.emit("event", {"lost": True}, to=gone, namespace=NAMESPACE)  # no raise
-        await app.sio.emit("event", {"kept": True}, to=app.sids[b.token], namespace=NAMESPACE)
-        await wait_until(lambda: got_b, what="the open tab's push")
-        assert got_b == [{"kept": True}]
-    finally:
-        await a.close()
-        await b.close()
+    gone = app.sids[a.token]
+    eio_sid = app.sio.manager.eio_sid_from_sid(gone, NAMESPACE)
+    app.sio.eio.sockets[eio_sid].closed = True  # closed, not yet unregistered
+    await app.sio.emit("event", {"lost": True}, to=gone, namespace=NAMESPACE)  # no raise
+    await app.sio.emit("event", {"kept": True}, to=app.sids[b.token], namespace=NAMESPACE)
+    await wait_until(lambda: got_b, what="the open tab's push")
+    assert got_b == [{"kept": True}]
 
 
 async def test_a_server_already_in_use_keeps_its_manager(served):
     app, port = served
-    tab = await app.tab(port, [])
-    try:
-        assert isinstance(app.sio.manager, DirectEmitManager)
-        with pytest.raises(RuntimeError, match="already in use"):
-            use_direct_emits(app.sio)
-    finally:
-        await tab.close()
+    await app.tab(port, [])  # its connect initialized the manager
+    assert isinstance(app.sio.manager, DirectEmitManager)
+    with pytest.raises(RuntimeError, match="already in use"):
+        use_direct_emits(app.sio)
 
 
 def test_the_app_emits_directly():
