@@ -9,7 +9,7 @@ import reflex as rx
 from ai_chat.config import get_settings
 from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.runner import GenerationJob, TurnFinished, TurnStarted
+from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
 from ai_chat.state.chat import COMPOSER_ID, LOCAL_OWNER, ChatState
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.views import to_view

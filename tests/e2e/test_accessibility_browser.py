@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import service_missing
+from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ROOT, ServedApp
-from tests.e2e.test_chat_browser import open_chat, send_with_enter
 
 AXE = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

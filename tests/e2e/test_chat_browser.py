@@ -3,142 +3,41 @@
 Replies come from the built-in Claude simulator, steered by `[[sim ...]]` directives in the
 message. Every wait is on a condition (Playwright's expect / wait_for_function, or polling
 the simulator's records); the only timed wait is the "text stopped growing" check, which
-compares text across a condition (no change for a number of push intervals).
+compares text across a condition (no change for a number of push intervals). Stopping a
+reply is in `test_stop_browser.py`.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from typing import Any
-
 import pytest
-import sqlalchemy as sa
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from ai_chat.simulator.options import strip_directives
 from ai_chat.simulator.script import reply_text
 
-from .conftest import ARTIFACTS, ServedApp
+from .chat_page import (
+    ASSISTANT,
+    INTRO,
+    LIVE,
+    LIVE_LOG_SCRIPT,
+    REPLY_TIMEOUT_MS,
+    USER,
+    body,
+    button,
+    composer,
+    conversation_id,
+    flat,
+    open_chat,
+    send_with_enter,
+    stored_messages,
+    unique_tag,
+)
+from .conftest import ServedApp
 
 pytestmark = pytest.mark.browser
 
-INTRO = (
-    "This reply comes from the ai_chat Claude simulator, not from Claude: it is canned, "
-    "deterministic text streamed at a configurable pace so the app can be tested offline."
-)
-CONVERSATION_URL = re.compile(r"/c/([0-9a-f]{32})$")
-REPLY_TIMEOUT_MS = 30_000
 
-USER = ".bubble[data-role=user]"
-ASSISTANT = ".bubble[data-role=assistant]:not(#live-reply)"
-LIVE = "#live-reply"
-
-# Records every state the live reply goes through (status + text length), from page load on.
-LIVE_LOG_SCRIPT = """
-window.__liveLog = [];
-new MutationObserver(() => {
-  const el = document.getElementById('live-reply');
-  const last = window.__liveLog[window.__liveLog.length - 1];
-  const status = el ? el.getAttribute('data-status') : null;
-  const body = el && el.querySelector('.message-body');
-  const len = body ? body.innerText.length : 0;
-  if (!last || last.status !== status || last.len !== len) {
-    window.__liveLog.push({status, len});
-  }
-}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-"""
-
-# True once the element's text has not changed for `ms` milliseconds (page clock).
-QUIET_SCRIPT = """
-([selector, ms]) => {
-  const el = document.querySelector(selector);
-  const text = el ? el.innerText : null;
-  const now = performance.now();
-  const q = window.__quiet;
-  if (!q || q.selector !== selector || q.text !== text) {
-    window.__quiet = {selector, text, since: now};
-    return false;
-  }
-  return now - q.since >= ms;
-}
-"""
-
-
-def unique_tag(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:10]}"
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def open_chat(page: Page, app: ServedApp, path: str = "/") -> None:
-    page.goto(app.url(path))
-    expect(button(page, "Send")).to_be_enabled()
-
-
-def button(page: Page, name: str) -> Locator:
-    return page.get_by_role("button", name=name, exact=True)
-
-
-def composer(page: Page) -> Locator:
-    return page.get_by_role("textbox", name="Message")
-
-
-def send_with_enter(page: Page, text: str) -> None:
-    box = composer(page)
-    box.fill(text)
-    box.press("Enter")
-
-
-def body(bubble: Locator) -> str:
-    return bubble.locator(".message-body").inner_text()
-
-
-def wait_streamed(page: Page, min_chars: int) -> None:
-    page.wait_for_function(
-        """(n) => {
-          const el = document.querySelector('#live-reply[data-status=streaming] .message-body');
-          return !!el && el.innerText.length >= n;
-        }""",
-        arg=min_chars,
-        timeout=REPLY_TIMEOUT_MS,
-    )
-
-
-def wait_text_stops_growing(page: Page, selector: str, quiet_ms: int = 750) -> None:
-    """No change for `quiet_ms` (15 push intervals); a still-growing text times out."""
-    try:
-        page.wait_for_function(QUIET_SCRIPT, arg=[selector, quiet_ms], polling=50, timeout=8_000)
-    except Exception as exc:  # the timeout, as a readable failure
-        raise AssertionError(f"the text of {selector} kept changing after the stop") from exc
-
-
-def stored_messages(app: ServedApp, conversation_id: str) -> list[dict[str, Any]]:
-    engine = sa.create_engine(app.db_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT role, content, status, error FROM message "
-                    "WHERE conversation_id = :cid ORDER BY seq"
-                ),
-                {"cid": conversation_id},
-            )
-            return [dict(row._mapping) for row in rows]
-    finally:
-        engine.dispose()
-
-
-def conversation_id(page: Page) -> str:
-    expect(page).to_have_url(CONVERSATION_URL)
-    match = CONVERSATION_URL.search(page.url)
-    assert match
-    return match.group(1)
-
-
-# --- a. badge, connection, empty messages ------------------------------------------------
+# --- badge, connection, empty messages ------------------------------------------------
 
 
 def test_badge_connected_and_blank_messages_are_not_sent(page: Page, served_app: ServedApp):
@@ -163,7 +62,7 @@ def test_badge_connected_and_blank_messages_are_not_sent(page: Page, served_app:
     assert len(served_app.sim_records(tag)) == 1
 
 
-# --- b. Enter sends, thinking -> streaming -> complete, URL, Shift+Enter -------------------
+# --- Enter sends, thinking -> streaming -> complete, URL, Shift+Enter -------------------
 
 
 def test_enter_sends_and_reply_streams_to_completion(page: Page, served_app: ServedApp):
@@ -224,86 +123,7 @@ def test_enter_sends_and_reply_streams_to_completion(page: Page, served_app: Ser
     ]
 
 
-# --- c. Stop mid-stream, persisted partial reply --------------------------------------------
-
-
-def test_stop_mid_stream_keeps_partial_reply(page: Page, served_app: ServedApp):
-    open_chat(page, served_app)
-    tag = unique_tag("stop")
-    prompt = f"Tell me a long story [[sim tps=15 tokens=2000 tag={tag}]]"
-    send_with_enter(page, prompt)
-
-    wait_streamed(page, 40)
-    page.screenshot(path=str(ARTIFACTS / "mid-stream.png"))
-    button(page, "Stop").click()
-
-    reply = page.locator(ASSISTANT)
-    expect(reply).to_have_count(1)
-    expect(reply).to_have_attribute("data-status", "cancelled")
-    expect(page.locator(LIVE)).to_have_count(0)
-    expect(reply.get_by_text("Stopped")).to_be_visible()
-    expect(button(page, "Send")).to_be_enabled()
-    partial = body(reply)
-    assert len(partial) >= 40
-    page.screenshot(path=str(ARTIFACTS / "after-stop.png"))
-
-    # The upstream request was really closed, long before the 2000 tokens.
-    (record,) = served_app.wait_for_records(
-        tag,
-        lambda rs: len(rs) == 1 and rs[0]["disconnected_at"] is not None and rs[0]["finished"],
-        what="the simulator to see the disconnect",
-    )
-    assert record["outcome"] == "disconnected", record
-    assert record["tokens_sent"] < 2000
-
-    wait_text_stops_growing(page, ASSISTANT)
-    assert body(reply) == partial
-
-    # What was stored is a prefix of the simulator's script, no longer than what it sent.
-    cid = conversation_id(page)
-    rows = stored_messages(served_app, cid)
-    assert [(m["role"], m["status"]) for m in rows] == [
-        ("user", "complete"),
-        ("assistant", "cancelled"),
-    ]
-    stored = rows[1]["content"]
-    full = reply_text(strip_directives(prompt), 2000)
-    assert stored and full.startswith(stored), stored
-    assert len(stored) <= 4 * record["tokens_sent"]
-    assert flat(partial) == flat(stored)
-
-    page.reload()
-    expect(button(page, "Send")).to_be_enabled()
-    reply = page.locator(ASSISTANT)
-    expect(reply).to_have_attribute("data-status", "cancelled")
-    expect(page.locator(USER)).to_have_count(1)
-    assert body(reply) == partial
-    page.screenshot(path=str(ARTIFACTS / "after-reload.png"))
-
-
-# --- d. Esc stops too -----------------------------------------------------------------------
-
-
-def test_escape_stops_streaming_reply(page: Page, served_app: ServedApp):
-    open_chat(page, served_app)
-    tag = unique_tag("esc")
-    send_with_enter(page, f"Stop me with Esc [[sim tps=15 tokens=2000 tag={tag}]]")
-    wait_streamed(page, 20)
-    page.keyboard.press("Escape")
-
-    reply = page.locator(ASSISTANT)
-    expect(reply).to_have_attribute("data-status", "cancelled")
-    expect(page.locator(LIVE)).to_have_count(0)
-    (record,) = served_app.wait_for_records(
-        tag,
-        lambda rs: len(rs) == 1 and rs[0]["disconnected_at"] is not None,
-        what="the simulator to see the disconnect",
-    )
-    assert record["tokens_sent"] < 2000
-    assert body(reply).startswith(INTRO[:20])
-
-
-# --- e. A failed reply, then a normal one ---------------------------------------------------
+# --- A failed reply, then a normal one ---------------------------------------------------
 
 
 def test_failed_reply_shows_error_and_next_message_works(page: Page, served_app: ServedApp):
@@ -332,7 +152,7 @@ def test_failed_reply_shows_error_and_next_message_works(page: Page, served_app:
     assert record["outcome"] == "complete"
 
 
-# --- f. Double submit ------------------------------------------------------------------------
+# --- Double submit ------------------------------------------------------------------------
 
 
 def test_double_click_and_double_enter_create_one_turn(page: Page, served_app: ServedApp):
@@ -378,30 +198,7 @@ def test_double_click_and_double_enter_create_one_turn(page: Page, served_app: S
     ]
 
 
-def test_the_rest_of_a_double_click_on_stop_does_not_stop_the_reply(
-    page: Page, served_app: ServedApp
-):
-    """Send becomes Stop in place as the reply starts, so a double click on Send can end on
-    Stop: a click the browser counts as the 2nd of a multi-click is dropped there."""
-    sent: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    open_chat(page, served_app)
-    tag = unique_tag("dblstop")
-    send_with_enter(page, f"Keep going [[sim tps=15 tokens=2000 tag={tag}]]")
-    wait_streamed(page, 20)
-    box = button(page, "Stop").bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down(click_count=2)  # only the second click of a double click
-    page.mouse.up(click_count=2)
-    page.mouse.click(x, y)  # a click of its own
-    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "cancelled")
-    stops = [f for f in sent if "live_state.stop" in f]
-    assert len(stops) == 1, stops  # the single click's only
-
-
-# --- g. New chat, history navigation, old URLs ----------------------------------------------
+# --- New chat, history navigation, old URLs ----------------------------------------------
 
 
 def test_new_chat_and_back_forward_restore_conversations(page: Page, served_app: ServedApp):

@@ -8,8 +8,8 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ServedApp
-from tests.e2e.test_chat_browser import open_chat, send_with_enter
 
 QUICK = "[[sim tokens=15 tps=300 ttft=0]]"
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
+from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ServedApp
-from tests.e2e.test_chat_browser import open_chat, send_with_enter
 
 TURNS = 200
 REPLY = (

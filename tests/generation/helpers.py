@@ -8,7 +8,7 @@ import uuid
 
 from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.runner import GenerationJob, TurnFinished, TurnStarted, Update
+from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.store import conversations as store
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message

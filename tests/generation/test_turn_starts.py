@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from ai_chat.generation import runtime
-from ai_chat.generation.runner import TurnStarted
+from ai_chat.generation.turn import TurnStarted
 from ai_chat.generation.turn_starts import TurnStartSlots
 from tests.generation.helpers import make_job, run_turn, stored_messages
 
@@ -84,13 +84,13 @@ async def test_a_second_turn_starts_once_the_first_is_streaming(app_env, monkeyp
     app_env(turn_starts="1")
     service = runtime.get_service()
     entered: list[str] = []  # whose user turn began to be stored
-    store_user_turn = service._store_user_turn
+    store_user_turn = service.turns.store_user_turn
 
     async def recording(job):
         entered.append(job.user_text.split()[0])
         return await store_user_turn(job)
 
-    monkeypatch.setattr(service, "_store_user_turn", recording)
+    monkeypatch.setattr(service.turns, "store_user_turn", recording)
     first = service.run(make_job("first" + QUICK))
     assert isinstance(await anext(first), TurnStarted)  # it holds the only slot here
     second = asyncio.create_task(run_turn(make_job("second" + QUICK)))

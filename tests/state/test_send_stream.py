@@ -125,16 +125,16 @@ def _live_text_in(push) -> bool:
 async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim, monkeypatch):
     """on_load (after the redirect to /c/<id>) can read the reply from the DB just before
     the background task appends it: the reply must not appear twice."""
-    from ai_chat.generation.runner import GenerationService
+    from ai_chat.generation.turn_store import TurnStore
 
-    original = GenerationService._store_reply
+    original = TurnStore.reply
 
     async def store_then_reload(self, job, reply, seq):
         finished = await original(self, job, reply, seq)
         await tab.open(reply.conversation_id)  # the page navigates right now
         return finished
 
-    monkeypatch.setattr(GenerationService, "_store_reply", store_then_reload)
+    monkeypatch.setattr(TurnStore, "reply", store_then_reload)
     await tab.open()
     await tab.send("race [[sim tokens=20 tps=1000 ttft=0]]")
     await wait_idle(tab)

@@ -1,0 +1,49 @@
+"""A turn's messages: the job a run is given, and what it tells the tab on the way."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ai_chat.generation.live import LiveSnapshot
+from ai_chat.llm.history import Turn
+from ai_chat.store.models import Conversation, Message
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationJob:
+    owner: str
+    conversation_id: str | None  # None: create the conversation with this turn
+    user_text: str
+    generation_id: str
+    assistant_message_id: str
+    model: str
+    max_tokens: int
+    user_message_id: str | None = None  # the id the UI already shows for the user turn
+    # Edit & resend / regenerate: this stored turn and all later ones are replaced.
+    replace_from_message_id: str | None = None
+    new_conversation_settings: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnStarted:
+    """The user turn is stored; the reply is about to be requested."""
+
+    conversation_id: str
+    user_message: Message
+    created_conversation: bool
+    title: str = ""
+    history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
+    conversation: Conversation | None = None  # its settings shape the request
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnFinished:
+    """The assistant turn has ended and (unless `save_error`) is stored."""
+
+    message: Message
+    save_error: str | None = None  # shown to the user when the turn could not be stored
+    user_turn_saved: bool = True  # False: nothing reached the DB or Claude
+    user_text: str = ""
+
+
+Update = TurnStarted | LiveSnapshot | TurnFinished
