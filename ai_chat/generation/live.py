@@ -33,6 +33,15 @@ class LiveSnapshot:
     elapsed_s: float
     thinking: str = ""
 
+    def looks_like(self, other: LiveSnapshot) -> bool:
+        """Whether the tab would show the same, but for the elapsed time."""
+        return (self.text, self.status, self.output_tokens, self.thinking) == (
+            other.text,
+            other.status,
+            other.output_tokens,
+            other.thinking,
+        )
+
 
 @dataclasses.dataclass
 class LiveReply:

@@ -144,11 +144,13 @@ class GenerationService:
     async def _coalesced(
         self, reply: LiveReply, producer: asyncio.Task, coalescer: PushCoalescer
     ) -> AsyncIterator[LiveSnapshot]:
-        """Snapshots: the first token at once, then at most one per push interval."""
+        """Snapshots: the first token at once, then at most one per push interval, and
+        none that would only move the elapsed time (that moves with the silent tick)."""
         loop = asyncio.get_running_loop()
         pushed_version, first_text_pushed = -1, False
+        shown = LiveSnapshot(reply.generation_id, "", MessageStatus.THINKING.value, 0, 0.0)
         while not producer.done():
-            await reply.wait_for_change(pushed_version, TICK_S)
+            changed = await reply.wait_for_change(pushed_version, TICK_S)
             if producer.done():
                 break
             if reply.first_token_at is not None and not first_text_pushed:
@@ -160,7 +162,10 @@ class GenerationService:
                     await reply.wait_for_change(reply.version, left)
                 if producer.done():
                     break
-            pushed_version = reply.version
+            pushed_version, snapshot = reply.version, reply.snapshot()
+            if changed and snapshot.looks_like(shown):
+                continue  # e.g. the stream's opening frame: no push for the elapsed time alone
             # When it starts: the reader's next batch is timed by it.
             coalescer.pushed(loop.time(), pushed_version)
-            yield reply.snapshot()
+            shown = snapshot
+            yield snapshot

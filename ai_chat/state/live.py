@@ -165,7 +165,9 @@ class LiveState(ChatState):
             self.live_elapsed_s = snapshot.elapsed_s
 
     async def _started(self, update: TurnStarted) -> None:
-        self.live_conversation_id, self._live_title = update.conversation_id, update.title
+        self._live_title = update.title
+        if self.live_conversation_id != update.conversation_id:  # else: no push for it
+            self.live_conversation_id = update.conversation_id
         chat = await self.get_state(ChatState)
         if update.created_conversation and not chat.conversation_id:
             chat.conversation_id, chat.title = update.conversation_id, update.title

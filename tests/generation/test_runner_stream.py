@@ -77,6 +77,21 @@ async def test_thinking_snapshot_precedes_the_first_token(app_env):
     assert result.finished.message.status == "complete"
 
 
+async def test_no_snapshot_moves_only_the_elapsed_time_but_the_silent_tick(app_env):
+    app_env(push_interval_ms="20")
+    # The stream opens at once (message_start), then 0.3 s of silence: the tab already shows
+    # "thinking" from the send, so the first snapshot is the first text.
+    quick = await run_turn(make_job("quick [[sim tokens=5 tps=200 ttft=0.3]]"))
+    assert quick.snapshots[0].text and quick.snapshots[0].status == "streaming"
+    # 1.5 s of silence: the tick shows the elapsed time while nothing else changes.
+    slow = await run_turn(make_job("slow [[sim tokens=5 tps=200 ttft=1.5]]"))
+    silent = [s for s in slow.snapshots if not s.text]
+    assert silent and all(s.status == "thinking" for s in silent)
+    assert silent[0].elapsed_s >= 0.9  # the tick's, not the opening frame's
+    shown = [(s.text, s.status, s.output_tokens, s.elapsed_s) for s in slow.snapshots]
+    assert len(shown) == len(set(shown))  # every snapshot shows something new
+
+
 async def test_turns_persist_on_postgres(app_env, postgres_url, sim):
     from ai_chat.store import migrations
     from tests.conftest import sync_url

@@ -244,3 +244,19 @@ async def test_new_turns_fold_into_the_history_past_the_limit(
     assert [m.role for m in chat.new_messages] == new
     users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
     assert users == ["fold 0", "fold 1", "fold 2"]
+
+
+async def test_a_turn_in_an_open_chat_sends_nothing_more_before_its_first_text(tab, sim):
+    """Between Send and the first text the tab already shows all there is (the user turn,
+    "thinking"): the turn's start and the stream's opening frame push nothing."""
+    await tab.open()
+    await tab.send(f"one [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
+    await wait_idle(tab)
+    before = len(tab.pushes())
+    await tab.send(f"two [[sim tokens=5 tps=1000 ttft=0.3 tag={unique_tag()}]]")
+    await wait_idle(tab)
+    pushes = tab.pushes()[before:]
+    first_text = next(i for i, push in enumerate(pushes) if _live_text_in(push))
+    send_delta, clear_composer = pushes[:first_text]  # the send handler's two emits
+    assert _pushes_var(send_delta, "new_messages") and not send_delta.events
+    assert not clear_composer.delta and clear_composer.events
