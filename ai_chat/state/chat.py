@@ -216,7 +216,8 @@ class ChatState(rx.State):
 
             live._new_settings = (await self.get_state(SettingsState)).take_pending()
         clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
-        self.editing_id = ""
+        if self.editing_id:  # assigned, it would be resent in the push even if unchanged
+            self.editing_id = ""
         events = [LiveState.generate]
         return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import reflex as rx
 
@@ -52,25 +53,43 @@ class LiveState(ChatState):
     def begin(
         self, conversation_id: str, user_text: str, user_message_id: str, replace_from: str = ""
     ) -> None:
-        self.generating, self.stopping = True, False
-        self._replace_from = replace_from
-        self.generation_id, self.live_message_id = new_id(), new_id()
+        self._replace_from, self._user_text = replace_from, user_text
         self._user_message_id, self._owner_process = user_message_id, runtime.PROCESS_ID
-        self.live_conversation_id = conversation_id
-        self.live_text_head = self.live_text_tail = ""
-        self.live_status = MessageStatus.THINKING.value
-        self.live_output_tokens, self.live_elapsed_s = 0, 0.0
-        self._user_text = user_text
-        self.announcement = "Claude is thinking…"
+        self.generation_id, self.live_message_id = new_id(), new_id()
+        self._assign(
+            generating=True,
+            stopping=False,
+            live_conversation_id=conversation_id,
+            live_text_head="",
+            live_text_tail="",
+            live_status=MessageStatus.THINKING.value,
+            live_output_tokens=0,
+            live_elapsed_s=0.0,
+            announcement="Claude is thinking…",
+        )
 
     def _end(self) -> None:
-        self.generating = self.stopping = False
-        self.generation_id = self.live_message_id = self.live_status = ""
-        self.live_text_head = self.live_text_tail = ""
-        self.live_thinking = ""
-        self.live_output_tokens, self.live_elapsed_s = 0, 0.0
+        self._assign(
+            generating=False,
+            stopping=False,
+            generation_id="",
+            live_message_id="",
+            live_status="",
+            live_text_head="",
+            live_text_tail="",
+            live_thinking="",
+            live_output_tokens=0,
+            live_elapsed_s=0.0,
+        )
         self._user_text = self._user_message_id = self._owner_process = ""
         self._replace_from, self._new_settings, self._live_title = "", {}, ""
+
+    def _assign(self, **values: Any) -> None:
+        """Sets the vars whose value changes. Reflex resends every var assigned (with the
+        computed vars depending on it), changed or not."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
@@ -147,27 +166,21 @@ class LiveState(ChatState):
         )
 
     def _show(self, snapshot: LiveSnapshot) -> None:
-        # Only what changed: every var assigned is resent whole in the push.
-        if snapshot.status != self.live_status:
-            if snapshot.status == "streaming":
-                self.announcement = "Claude is replying…"
-            self.live_status = snapshot.status
+        if snapshot.status == "streaming" and self.live_status != "streaming":
+            self.announcement = "Claude is replying…"
         head, tail = split_live_text(self.live_text_head, snapshot.text)
-        if head != self.live_text_head:
-            self.live_text_head = head
-        if tail != self.live_text_tail:
-            self.live_text_tail = tail
-        if snapshot.thinking != self.live_thinking:
-            self.live_thinking = snapshot.thinking
-        if snapshot.output_tokens != self.live_output_tokens:
-            self.live_output_tokens = snapshot.output_tokens
-        if snapshot.elapsed_s != self.live_elapsed_s:
-            self.live_elapsed_s = snapshot.elapsed_s
+        self._assign(
+            live_status=snapshot.status,
+            live_text_head=head,
+            live_text_tail=tail,
+            live_thinking=snapshot.thinking,
+            live_output_tokens=snapshot.output_tokens,
+            live_elapsed_s=snapshot.elapsed_s,
+        )
 
     async def _started(self, update: TurnStarted) -> None:
         self._live_title = update.title
-        if self.live_conversation_id != update.conversation_id:  # else: no push for it
-            self.live_conversation_id = update.conversation_id
+        self._assign(live_conversation_id=update.conversation_id)
         chat = await self.get_state(ChatState)
         if update.created_conversation and not chat.conversation_id:
             chat.conversation_id, chat.title = update.conversation_id, update.title

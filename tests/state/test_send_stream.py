@@ -260,3 +260,20 @@ async def test_a_turn_in_an_open_chat_sends_nothing_more_before_its_first_text(t
     send_delta, clear_composer = pushes[:first_text]  # the send handler's two emits
     assert _pushes_var(send_delta, "new_messages") and not send_delta.events
     assert not clear_composer.delta and clear_composer.events
+
+
+async def test_a_turn_resends_only_the_vars_whose_value_changes(tab, sim):
+    """Reflex resends every var assigned, changed or not: a turn's start and end assign only
+    what changes (the conversation stays, nothing was being edited, no thinking was shown)."""
+    await tab.open()
+    await tab.send(f"one [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
+    await wait_idle(tab)
+    before = len(tab.pushes())
+    await tab.send(f"two [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
+    await wait_idle(tab)
+    start, end = tab.pushes()[before], tab.pushes()[-1]
+    unchanged_at_start = ("editing_id", "stopping", "live_conversation_id", "live_text_head")
+    assert _pushes_var(start, "generating") and _pushes_var(start, "new_messages")
+    assert not any(_pushes_var(start, name) for name in unchanged_at_start)
+    assert _pushes_var(end, "generating")  # the turn's end
+    assert not any(_pushes_var(end, name) for name in ("stopping", "live_thinking"))
