@@ -148,6 +148,7 @@ class GenerationService:
         none that would only move the elapsed time (that moves with the silent tick)."""
         loop = asyncio.get_running_loop()
         pushed_version, first_text_pushed = -1, False
+        # What the tab shows before any push: the state's `begin` set it to "thinking".
         shown = LiveSnapshot(reply.generation_id, "", MessageStatus.THINKING.value, 0, 0.0)
         while not producer.done():
             changed = await reply.wait_for_change(pushed_version, TICK_S)

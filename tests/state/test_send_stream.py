@@ -246,16 +246,21 @@ async def test_new_turns_fold_into_the_history_past_the_limit(
     assert users == ["fold 0", "fold 1", "fold 2"]
 
 
-async def test_a_turn_in_an_open_chat_sends_nothing_more_before_its_first_text(tab, sim):
-    """Between Send and the first text the tab already shows all there is (the user turn,
-    "thinking"): the turn's start and the stream's opening frame push nothing."""
+async def _second_turn_pushes(tab, ttft: float) -> list:
+    """The pushes of a turn in a chat already open with one turn in it."""
     await tab.open()
     await tab.send(f"one [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
     await wait_idle(tab)
     before = len(tab.pushes())
-    await tab.send(f"two [[sim tokens=5 tps=1000 ttft=0.3 tag={unique_tag()}]]")
+    await tab.send(f"two [[sim tokens=5 tps=1000 ttft={ttft} tag={unique_tag()}]]")
     await wait_idle(tab)
-    pushes = tab.pushes()[before:]
+    return tab.pushes()[before:]
+
+
+async def test_a_turn_in_an_open_chat_sends_nothing_more_before_its_first_text(tab, sim):
+    """Between Send and the first text the tab already shows all there is (the user turn,
+    "thinking"): the turn's start and the stream's opening frame push nothing."""
+    pushes = await _second_turn_pushes(tab, ttft=0.3)
     first_text = next(i for i, push in enumerate(pushes) if _live_text_in(push))
     send_delta, clear_composer = pushes[:first_text]  # the send handler's two emits
     assert _pushes_var(send_delta, "new_messages") and not send_delta.events
@@ -265,13 +270,8 @@ async def test_a_turn_in_an_open_chat_sends_nothing_more_before_its_first_text(t
 async def test_a_turn_resends_only_the_vars_whose_value_changes(tab, sim):
     """Reflex resends every var assigned, changed or not: a turn's start and end assign only
     what changes (the conversation stays, nothing was being edited, no thinking was shown)."""
-    await tab.open()
-    await tab.send(f"one [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
-    await wait_idle(tab)
-    before = len(tab.pushes())
-    await tab.send(f"two [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
-    await wait_idle(tab)
-    start, end = tab.pushes()[before], tab.pushes()[-1]
+    pushes = await _second_turn_pushes(tab, ttft=0)
+    start, end = pushes[0], pushes[-1]
     unchanged_at_start = ("editing_id", "stopping", "live_conversation_id", "live_text_head")
     assert _pushes_var(start, "generating") and _pushes_var(start, "new_messages")
     assert not any(_pushes_var(start, name) for name in unchanged_at_start)
