@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from benchmarks import plan as plans
+from benchmarks.capacity_ramp import run_capacity
 from benchmarks.publish import publish, write_run
-from benchmarks.run import char_problems, run_capacity, run_suite
+from benchmarks.run import char_problems, run_suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("app", "naive", "scale", "pg")

@@ -41,8 +41,9 @@ from .protocol import (
     send_json,
 )
 from .records import Recorder, RequestRecord
+from .reply import Reply, watch_disconnect
 from .script import reply_text, split_tokens, thinking_text
-from .streaming import Reply, json_reply, stream_reply, watch_disconnect
+from .streaming import json_reply, stream_reply
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's request size limit
 
