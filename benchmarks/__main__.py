@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="a step's users send within this many seconds (default: the suite's 2)",
     )
+    cap.add_argument(
+        "--chunk",
+        type=int,
+        default=1,
+        help="tokens per text delta (default 1, the worst case; Claude often sends several)",
+    )
     cap.add_argument("--env", action="append", default=[], metavar="K=V", help="server env")
     cap.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of one worker")
     cap.add_argument("--native", action="store_true", help="--profile with native frames")
@@ -83,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             shared=args.shared,
             servers_count=args.servers,
             ramp_s=args.ramp_seconds,
+            chunk=args.chunk,
         )
         return 1 if any(s["lost"] or s["dup"] for s in steps) else 0
 

@@ -25,6 +25,7 @@ def run_capacity(
     shared: bool = False,
     servers_count: int = 1,
     ramp_s: float | None = None,
+    chunk: int = 1,
 ) -> list[dict[str, Any]]:
     """The capacity ramp alone, for one configuration: quick to repeat while tuning.
     Several workers (or one, if `shared`) run as the README deploys them: Redis + PostgreSQL.
@@ -34,7 +35,7 @@ def run_capacity(
     if servers_count > 1 and (shared or profile is not None):
         raise ValueError("--servers: independent one-worker apps, no --workers/--shared/--profile")
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = plans.full()
+    plan = dataclasses.replace(plans.full(), chunk=chunk)
     if ramp_s is not None:  # how fast a step's users arrive: its flash crowd
         plan = dataclasses.replace(plan, ramp_s=ramp_s)
     with (

@@ -80,8 +80,9 @@ def first_token_ms(turn: Turn, record: Record) -> float | None:
 def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
     """Per token: receive time of the first push that carried it − when the simulator sent it.
 
-    Token k leaves the simulator at first_token_at + k/tps (its pacer has no drift), so send
-    times are known without per-token records; if the simulator itself runs late this
+    Token k leaves the simulator at first_token_at + k/tps, or with the delta holding it
+    (`Turn.sent_after_first_s`; its pacer has no drift), so send times are known without
+    per-token records; if the simulator itself runs late this
     overstates the lag (never understates it). Every token counts, not only each push's
     newest one: a push that brings a batch read just before it is fresh at its end but its
     oldest tokens waited a whole push interval.
@@ -99,7 +100,7 @@ def token_lags(turn: Turn, record: Record) -> list[tuple[float, float]]:
     for at, length, _ in turn.text_pushes:
         tokens = math.ceil(length / TOKEN_CHARS)
         for k in range(seen, tokens):
-            sent = start + k / turn.tps
+            sent = start + turn.sent_after_first_s(k)
             lags.append((sent, (at - sent) * 1000))
         seen = max(seen, tokens)
     return lags
@@ -125,7 +126,7 @@ def simulator_late_ms(turn: Turn, record: Record) -> float | None:
     """How late the simulator finished vs its own schedule (rig saturation check)."""
     if record.get("first_token_at") is None or record.get("completed_at") is None:
         return None
-    due = record["first_token_at"] + (turn.tokens - 1) / turn.tps
+    due = record["first_token_at"] + turn.sent_after_first_s(turn.tokens - 1)
     return (record["completed_at"] - due) * 1000
 
 

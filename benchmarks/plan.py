@@ -24,6 +24,7 @@ class Plan:
     scale_levels: tuple[int, ...]
     stream_seconds: float
     ramp_s: float
+    chunk: int  # tokens per text delta in the capacity replies (1: the worst case)
     write_turns: int
     soak_users: int
     soak_seconds: float
@@ -57,6 +58,7 @@ def full(soak_seconds: float = 120.0) -> Plan:
         scale_levels=(25, 50, 100, 150, 200, 250, 300, 400, 500, 600),
         stream_seconds=12,
         ramp_s=2,
+        chunk=1,
         write_turns=10,
         soak_users=50,
         soak_seconds=soak_seconds,
@@ -83,6 +85,7 @@ def quick() -> Plan:
         scale_levels=(),
         stream_seconds=3,
         ramp_s=0.5,
+        chunk=1,
         write_turns=3,
         soak_users=0,
         soak_seconds=0,

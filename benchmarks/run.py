@@ -107,6 +107,7 @@ class Suite:
             sim_cpu=self.sim_proc.cpu_s,
             probe=probe,
             log=log,
+            chunk=self.plan.chunk,
         )
 
     async def common(self, rig: Rig, cells: tuple, histories: tuple) -> dict[str, Any]:

@@ -21,6 +21,7 @@ class Turn:
     tps: float
     ttft: float = 0.3
     extra: str = ""  # more [[sim]] options, e.g. "ping=0"
+    chunk: int = 1  # tokens per text delta (the simulator sends a delta when its last is due)
     tag: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
     sent_at: float = 0.0
     stop_sent_at: float | None = None
@@ -39,13 +40,23 @@ class Turn:
 
     @property
     def prompt(self) -> str:
-        opts = (
-            f"tokens={self.tokens} tps={self.tps:g} ttft={self.ttft:g} tag={self.tag} {self.extra}"
-        )
+        opts = f"tokens={self.tokens} tps={self.tps:g} ttft={self.ttft:g} tag={self.tag}"
+        if self.chunk > 1:
+            opts += f" chunk={self.chunk}"
+        opts += f" {self.extra}"
         return f"Benchmark turn {self.tag} [[sim {opts.strip()}]]"
 
     def expected_text(self) -> str:
         return reply_text(strip_directives(self.prompt), self.tokens)
+
+    def sent_after_first_s(self, k: int) -> float:
+        """When token k left the simulator, after the first delta (what `first_token_at`
+        stamps): a delta goes out when its last token is due (the last delta may be short)."""
+
+        def last_of_delta(i: int) -> int:
+            return min((i // self.chunk + 1) * self.chunk, self.tokens) - 1
+
+        return (last_of_delta(k) - last_of_delta(0)) / self.tps
 
     def first_text_at(self) -> float | None:
         return next((at for at, length, _ in self.text_pushes if length), None)

@@ -71,14 +71,16 @@ async def step(
     ramp_s: float,
     sim_cpu: Callable[[], float],
     probe: Probe | None = None,
+    chunk: int = 1,
 ) -> dict[str, Any]:
-    """`streams` users each get one reply of `seconds` at `tps`, sends spread over `ramp_s`.
+    """`streams` users each get one reply of `seconds` at `tps` (`chunk` tokens per delta),
+    sends spread over `ramp_s`.
     Several rigs (independent servers on one simulator) share the users between them."""
     rigs = [rig] if isinstance(rig, Rig) else list(rig)
     await measure.clear_records(rigs[0].sim_url)  # keep the records GET below small
     # Empty chats seeded up front: both apps then take the same path (open /c/<id>, send).
     users = await _open_spread(rigs, streams)
-    turns = [Turn(tokens=int(tps * seconds), tps=tps) for _ in users]
+    turns = [Turn(tokens=int(tps * seconds), tps=tps, chunk=chunk) for _ in users]
     me = psutil.Process(os.getpid())
 
     def server_cpu() -> float:
@@ -129,7 +131,7 @@ async def step(
             continue
         lags += measure.token_lags(turn, record)
         if (first_sent := record.get("first_token_at")) is not None:
-            spans.append((first_sent, first_sent + (turn.tokens - 1) / turn.tps))
+            spans.append((first_sent, first_sent + turn.sent_after_first_s(turn.tokens - 1)))
         if (first := measure.first_token_ms(turn, record)) is not None:
             firsts.append(first)
         if (sim_late := measure.simulator_late_ms(turn, record)) is not None:
@@ -144,6 +146,7 @@ async def step(
         "workers": sum(r.workers for r in rigs),
         "servers": len(rigs),
         "streams": streams,
+        "chunk": chunk,
         "lag_ms": measure.summary([lag for _, lag in lags]),
         # The same, only tokens sent while every stream was streaming: no turn starting or
         # ending beside them. The bound applies to lag_ms (ramp included), the stricter.
@@ -185,6 +188,7 @@ async def ramp(
     sim_cpu: Callable[[], float],
     probe: Probe | None = None,
     log: Callable[[str], None] = print,
+    chunk: int = 1,
 ) -> list[dict[str, Any]]:
     """Run the levels in order, until two in a row break the bound or lag p99 passes 4× it:
     one noisy step (this machine is shared) must not end the curve, an overload should."""
@@ -193,7 +197,14 @@ async def ramp(
     name = rig.name if isinstance(rig, Rig) else f"{len(rig)} servers"
     for streams in levels:
         result = await step(
-            rig, streams, tps=tps, seconds=seconds, ramp_s=ramp_s, sim_cpu=sim_cpu, probe=probe
+            rig,
+            streams,
+            tps=tps,
+            seconds=seconds,
+            ramp_s=ramp_s,
+            sim_cpu=sim_cpu,
+            probe=probe,
+            chunk=chunk,
         )
         steps.append(result)
         lag = result["lag_ms"]

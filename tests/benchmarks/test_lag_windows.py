@@ -32,3 +32,15 @@ def test_lags_within_keeps_only_tokens_sent_inside_the_window():
     lags = [(0.5, 900.0), (2.0, 210.0), (5.0, 190.0), (12.5, 40.0)]
     assert measure.lags_within(lags, (2.0, 12.0)) == [210.0, 190.0]
     assert measure.lags_within(lags, None) == []
+
+
+def test_with_several_tokens_per_delta_a_token_leaves_when_its_delta_does():
+    # The simulator sends a delta when its last token is due; the last delta may be short.
+    turn = Turn(tokens=7, tps=10, chunk=3)
+    offsets = [turn.sent_after_first_s(k) for k in range(7)]
+    assert offsets == pytest.approx([0, 0, 0, 0.3, 0.3, 0.3, 0.4])
+    assert "chunk=3" in turn.prompt
+    assert "chunk" not in Turn(tokens=7, tps=10).prompt  # one per delta: the default
+    turn.text_pushes = [(100.5, 7 * TOKEN_CHARS, 0)]
+    lags = measure.token_lags(turn, {"first_token_at": 100.0})
+    assert [lag for _, lag in lags] == pytest.approx([500, 500, 500, 200, 200, 200, 100])
