@@ -4,7 +4,8 @@ A turn's start (store the user turn, push it, build the request) is the most CPU
 costs in one go. When a crowd sends together, hundreds of starts share the event loop
 with the replies already streaming and every stream's next push waits behind them.
 A few slots let the starts queue instead, in send order, while streams keep their pace,
-but the crowd then waits longer for its first text: off by default (docs/PERFORMANCE.md).
+but the crowd then waits longer for its first text: off by default
+(docs/performance-investigations.md, "A crowd sending at once").
 """
 
 from __future__ import annotations
