@@ -82,8 +82,8 @@ def delivery_lags_ms(turn: Turn, record: Record) -> list[float]:
 
     Token k leaves the simulator at first_token_at + k/tps, or with the delta holding it
     (`Turn.sent_after_first_s`; its pacer has no drift), so send times are known without
-    per-token records; if the simulator itself runs late this
-    overstates the lag (never understates it). Every token counts, not only each push's
+    per-token records; if the simulator itself runs late this overstates the lag (never
+    understates it). Every token counts, not only each push's
     newest one: a push that brings a batch read just before it is fresh at its end but its
     oldest tokens waited a whole push interval.
     """
