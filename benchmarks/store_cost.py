@@ -20,14 +20,14 @@ from pathlib import Path
 from ai_chat.config import async_url
 from ai_chat.store import conversations as store
 from ai_chat.store import db, migrations
-from ai_chat.store.models import Message
+from ai_chat.store.models import MessageRow
 from benchmarks.measure import summary
 from benchmarks.scenarios import writes
 
 OWNER = "local"
 
 
-async def _turn(url: str, conversation_id: str, text: str) -> Message:
+async def _turn(url: str, conversation_id: str, text: str) -> MessageRow:
     if db.writes_queue(url):
         await db.run_read(store.history_sync, OWNER, conversation_id, url=url)
         add = store.add_user_message_sync
@@ -36,7 +36,8 @@ async def _turn(url: str, conversation_id: str, text: str) -> Message:
         _, _, user = await db.run_write(
             store.start_turn_sync, OWNER, conversation_id, text, None, url=url
         )
-    reply = Message(conversation_id=conversation_id, seq=user.seq + 1, content=text * 40)
+    # the row the server builds for a reply (`turn_store.assistant_row`)
+    reply = MessageRow(conversation_id, user.seq + 1, "assistant", content=text * 40)
     await db.run_write(store.save_assistant_message_sync, OWNER, reply, url=url)
     return user
 

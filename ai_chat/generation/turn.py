@@ -6,7 +6,7 @@ import dataclasses
 
 from ai_chat.generation.live import LiveSnapshot
 from ai_chat.llm.history import Turn
-from ai_chat.store.models import Conversation, Message
+from ai_chat.store.models import Conversation, MessageRow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +29,7 @@ class TurnStarted:
     """The user turn is stored; the reply is about to be requested."""
 
     conversation_id: str
-    user_message: Message
+    user_message: MessageRow
     created_conversation: bool
     title: str = ""
     history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
@@ -40,7 +40,7 @@ class TurnStarted:
 class TurnFinished:
     """The assistant turn has ended and (unless `save_error`) is stored."""
 
-    message: Message
+    message: MessageRow
     save_error: str | None = None  # shown to the user when the turn could not be stored
     user_turn_saved: bool = True  # False: nothing reached the DB or Claude
     user_text: str = ""

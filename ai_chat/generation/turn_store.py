@@ -18,7 +18,7 @@ from ai_chat.llm.errors import ReplyError
 from ai_chat.llm.history import Turn
 from ai_chat.store import conversations as store
 from ai_chat.store.db import run_read, run_write, writes_queue
-from ai_chat.store.models import Conversation, Message, MessageStatus, utcnow
+from ai_chat.store.models import Conversation, MessageRow, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class TurnStore:
 def _started(
     conversation: Conversation,
     previous: Sequence[Row],  # the store's history rows: seq, role, content, status
-    user_message: Message,
+    user_message: MessageRow,
     created: bool,
 ) -> TurnStarted:
     history = tuple(Turn(m.role, m.content, m.status) for m in previous)
@@ -120,10 +120,10 @@ def _started(
     )
 
 
-def assistant_row(reply: LiveReply, seq: int) -> Message:
+def assistant_row(reply: LiveReply, seq: int) -> MessageRow:
     """The reply as it ended, as the row to store."""
     error = reply.error
-    return Message(
+    return MessageRow(
         id=reply.message_id,
         conversation_id=reply.conversation_id,
         seq=seq,

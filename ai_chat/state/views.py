@@ -6,7 +6,7 @@ import dataclasses
 
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.store.conversations import as_utc
-from ai_chat.store.models import Message
+from ai_chat.store.models import Message, MessageRow
 
 
 @dataclasses.dataclass
@@ -28,7 +28,7 @@ class ChatMessage:
     cost_label: str = ""
 
 
-def to_view(message: Message) -> ChatMessage:
+def to_view(message: Message | MessageRow) -> ChatMessage:
     created, completed = as_utc(message.created_at), as_utc(message.completed_at)
     duration = (completed - created).total_seconds() if created and completed else 0.0
     return ChatMessage(
@@ -56,7 +56,7 @@ def format_cost(usd: float) -> str:
     return "<$0.0001" if usd < 0.0001 else f"${usd:.4f}"
 
 
-def _cost(message: Message) -> float:
+def _cost(message: Message | MessageRow) -> float:
     usage = Usage(
         input_tokens=message.input_tokens or 0,
         output_tokens=message.output_tokens or 0,

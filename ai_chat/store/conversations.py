@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ai_chat.store.models import Conversation, Message, MessageStatus, Role, new_id, utcnow
+from ai_chat.store.models import (
+    Conversation,
+    Message,
+    MessageRow,
+    MessageStatus,
+    Role,
+    new_id,
+    utcnow,
+)
 
 # No temperature: API version 2026-10-21 (SDK 2.x) rejects sampling parameters with a 400.
 SETTING_FIELDS = ("model", "system_prompt", "max_output_tokens", "thinking_budget")
@@ -57,9 +66,11 @@ _TOUCH = (
 )
 _INSERT_MESSAGE = sa.insert(_MESSAGE_TABLE)
 _MESSAGE_COLUMNS = tuple(column.name for column in _MESSAGE_TABLE.columns)
+# What the turn path writes (a row) or a caller built (the ORM model): the same columns.
+AnyMessage = TypeVar("AnyMessage", Message, MessageRow)
 
 
-def _insert_message(session: Session, message: Message) -> Message:
+def _insert_message(session: Session, message: AnyMessage) -> AnyMessage:
     values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}
     session.connection().execute(_INSERT_MESSAGE, values)
     return message
@@ -175,7 +186,7 @@ def add_user_message_sync(
     conversation_id: str,
     content: str,
     message_id: str | None = None,
-) -> Message:
+) -> MessageRow:
     """Write the user's turn (before Claude is called) and touch the conversation."""
     conversation = require_conversation_sync(session, owner, conversation_id, for_update=True)
     return _add_user_message(
@@ -185,8 +196,8 @@ def add_user_message_sync(
 
 def _add_user_message(
     session: Session, conversation: Conversation, seq: int, content: str, message_id: str | None
-) -> Message:
-    message = Message(
+) -> MessageRow:
+    message = MessageRow(
         id=message_id or new_id(),
         conversation_id=conversation.id,
         seq=seq,
@@ -210,13 +221,13 @@ async def add_user_message(
     conversation_id: str,
     content: str,
     message_id: str | None = None,
-) -> Message:
+) -> MessageRow:
     return await session.run_sync(
         add_user_message_sync, owner, conversation_id, content, message_id
     )
 
 
-def save_assistant_message_sync(session: Session, owner: str, message: Message) -> Message:
+def save_assistant_message_sync(session: Session, owner: str, message: AnyMessage) -> AnyMessage:
     """Write an assistant turn once, when it has ended (complete, cancelled, failed)."""
     if not MessageStatus(message.status).is_final:
         raise ValueError(f"assistant turns are saved when final, not {message.status!r}")
@@ -229,7 +240,9 @@ def save_assistant_message_sync(session: Session, owner: str, message: Message) 
     return _insert_message(session, message)
 
 
-async def save_assistant_message(session: AsyncSession, owner: str, message: Message) -> Message:
+async def save_assistant_message(
+    session: AsyncSession, owner: str, message: AnyMessage
+) -> AnyMessage:
     return await session.run_sync(save_assistant_message_sync, owner, message)
 
 
@@ -254,7 +267,7 @@ def start_turn_sync(
     user_message_id: str | None,
     replace_from_message_id: str | None = None,
     new_conversation_settings: dict | None = None,
-) -> tuple[Conversation, Sequence[sa.Row], Message]:
+) -> tuple[Conversation, Sequence[sa.Row], MessageRow]:
     """The user's turn: in a new conversation (`conversation_id` None) or replacing a turn
     and all later ones. Returns the conversation, the history before this turn (what
     Claude is sent besides it, so the user text reaches Claude once), and the stored turn.

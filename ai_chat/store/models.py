@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from datetime import UTC, datetime
@@ -79,3 +80,29 @@ class Message(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     completed_at: datetime | None = Field(default=None, sa_type=_TS)
+
+
+@dataclasses.dataclass(slots=True)
+class MessageRow:
+    """A `message` row as a turn writes it (a Core INSERT) and hands it on: the columns of
+    `Message`, with its defaults. Building the ORM model sets each field through SQLAlchemy's
+    instrumentation, 65-115 µs a message, and a turn writes two."""
+
+    conversation_id: str
+    seq: int
+    role: str
+    id: str = dataclasses.field(default_factory=new_id)
+    content: str = ""
+    thinking: str = ""
+    status: str = MessageStatus.COMPLETE.value
+    model: str | None = None
+    stop_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    output_tokens_estimated: bool = False
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    request_id: str | None = None
+    error: str | None = None
+    created_at: datetime = dataclasses.field(default_factory=utcnow)
+    completed_at: datetime | None = None

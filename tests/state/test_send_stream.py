@@ -252,7 +252,9 @@ async def _second_turn_pushes(tab, ttft: float) -> list:
     await tab.send(f"one [[sim tokens=5 tps=1000 ttft=0 tag={unique_tag()}]]")
     await wait_idle(tab)
     before = len(tab.pushes())
-    await tab.send(f"two [[sim tokens=5 tps=1000 ttft={ttft} tag={unique_tag()}]]")
+    # Streamed over 0.5 s: a reply over in a few ms could end before its first text is
+    # pushed on a loaded host (the turn's end then shows it), and there would be no first text.
+    await tab.send(f"two [[sim tokens=10 tps=20 ttft={ttft} tag={unique_tag()}]]")
     await wait_idle(tab)
     return tab.pushes()[before:]
 
