@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import reflex as rx
 
@@ -116,6 +117,13 @@ class ChatState(rx.State):
         self.model_label = ""
         self.messages, self.new_messages = [], []
 
+    def _assign(self, **values: Any) -> None:
+        """Sets the vars whose value changes. Reflex resends every var assigned (with the
+        computed vars depending on it), changed or not."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def shown_messages(self) -> list[ChatMessage]:
         """Every stored turn the tab shows, oldest first."""
         return [*self.messages, *self.new_messages]
@@ -216,8 +224,7 @@ class ChatState(rx.State):
 
             live._new_settings = (await self.get_state(SettingsState)).take_pending()
         clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
-        if self.editing_id:  # assigned, it would be resent in the push even if unchanged
-            self.editing_id = ""
+        self._assign(editing_id="")
         events = [LiveState.generate]
         return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events
 

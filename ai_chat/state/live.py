@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import reflex as rx
 
@@ -83,13 +82,6 @@ class LiveState(ChatState):
         )
         self._user_text = self._user_message_id = self._owner_process = ""
         self._replace_from, self._new_settings, self._live_title = "", {}, ""
-
-    def _assign(self, **values: Any) -> None:
-        """Sets the vars whose value changes. Reflex resends every var assigned (with the
-        computed vars depending on it), changed or not."""
-        for name, value in values.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
 
     def recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
