@@ -10,6 +10,7 @@ from ai_chat.config import async_url
 from ai_chat.simulator.script import reply_text
 from ai_chat.state.chat import LOCAL_OWNER
 from ai_chat.store import conversations as store
+from ai_chat.store import turns
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message, MessageStatus, new_id
 
@@ -24,7 +25,7 @@ async def seed_conversation(db_url: str, prior_turns: int) -> str:
         cid = conversation.id
         for i in range(0, prior_turns, 2):
             prompt = f"Earlier question {i // 2}: " + "lorem ipsum " * (TURN_CHARS // 12)
-            user = await store.add_user_message(session, LOCAL_OWNER, cid, prompt[:TURN_CHARS])
+            user = await turns.add_user_message(session, LOCAL_OWNER, cid, prompt[:TURN_CHARS])
             if i + 1 >= prior_turns:
                 break
             answer = Message(
@@ -36,7 +37,7 @@ async def seed_conversation(db_url: str, prior_turns: int) -> str:
                 status=MessageStatus.COMPLETE.value,
                 output_tokens=TURN_CHARS // 4,
             )
-            await store.save_assistant_message(session, LOCAL_OWNER, answer)
+            await turns.save_assistant_message(session, LOCAL_OWNER, answer)
     return cid
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ai_chat.config import async_url
 from ai_chat.store import conversations as store
-from ai_chat.store import db, migrations
+from ai_chat.store import db, migrations, turns
 from ai_chat.store.models import MessageRow
 from benchmarks.measure import summary
 from benchmarks.scenarios import writes
@@ -29,16 +29,16 @@ OWNER = "local"
 
 async def _turn(url: str, conversation_id: str, text: str) -> MessageRow:
     if db.writes_queue(url):
-        await db.run_read(store.history_sync, OWNER, conversation_id, url=url)
-        add = store.add_user_message_sync
+        await db.run_read(turns.history_sync, OWNER, conversation_id, url=url)
+        add = turns.add_user_message_sync
         user = await db.run_write(add, OWNER, conversation_id, text, url=url)
     else:
         _, _, user = await db.run_write(
-            store.start_turn_sync, OWNER, conversation_id, text, None, url=url
+            turns.start_turn_sync, OWNER, conversation_id, text, None, url=url
         )
     # the row the server builds for a reply (`turn_store.assistant_row`)
     reply = MessageRow(conversation_id, user.seq + 1, "assistant", content=text * 40)
-    await db.run_write(store.save_assistant_message_sync, OWNER, reply, url=url)
+    await db.run_write(turns.save_assistant_message_sync, OWNER, reply, url=url)
     return user
 
 

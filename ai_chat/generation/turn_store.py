@@ -11,12 +11,14 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
 
 from ai_chat.generation.live import LiveReply
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
 from ai_chat.llm.errors import ReplyError
 from ai_chat.llm.history import Turn
 from ai_chat.store import conversations as store
+from ai_chat.store import turns
 from ai_chat.store.db import run_read, run_write, writes_queue
 from ai_chat.store.models import Conversation, MessageRow, MessageStatus, utcnow
 
@@ -52,10 +54,10 @@ class TurnStore:
             # write transaction is short. A server database takes it all in one transaction:
             # each one costs a worker several round trips (a third of a turn's DB CPU).
             conversation, previous = await run_read(
-                store.history_sync, job.owner, job.conversation_id, url=self._db_url
+                turns.history_sync, job.owner, job.conversation_id, url=self._db_url
             )
             user_message = await run_write(
-                store.add_user_message_sync,
+                turns.add_user_message_sync,
                 job.owner,
                 conversation.id,
                 job.user_text,
@@ -68,7 +70,7 @@ class TurnStore:
             return dataclasses.replace(started, title=title)
         # A new conversation, an edit/regenerate, or a server database: one transaction.
         conversation, previous, user_message = await run_write(
-            store.start_turn_sync,
+            turns.start_turn_sync,
             job.owner,
             job.conversation_id,
             job.user_text,
@@ -85,7 +87,7 @@ class TurnStore:
         `save_error` (the reply is still shown), unless its conversation was deleted."""
         message = assistant_row(reply, seq)
         try:
-            await run_write(store.save_assistant_message_sync, job.owner, message, url=self._db_url)
+            await self._save_reply(job.owner, message)
         except Exception as exc:
             if not await self._conversation_exists(job.owner, message.conversation_id):
                 log.info("conversation %s was deleted during its reply", message.conversation_id)
@@ -97,6 +99,14 @@ class TurnStore:
                 "here but will be missing after a reload.",
             )
         return TurnFinished(message)
+
+    async def _save_reply(self, owner: str, message: MessageRow) -> None:
+        try:
+            await run_write(turns.save_assistant_message_sync, owner, message, url=self._db_url)
+        except IntegrityError:
+            # Its seq was taken meanwhile (another tab rewrote the turns after its question):
+            # kept after the last turn rather than lost.
+            await run_write(turns.append_assistant_message_sync, owner, message, url=self._db_url)
 
     async def _conversation_exists(self, owner: str, conversation_id: str) -> bool:
         try:

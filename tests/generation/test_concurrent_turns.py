@@ -1,10 +1,15 @@
-"""Many turns at once on the embedded SQLite database: none may fail on a lock."""
+"""Turns at once: many on the embedded SQLite database (none may fail on a lock), and two
+in one conversation (two tabs), where neither reply may be lost."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
-from tests.generation.helpers import make_job, run_turn, stored_messages
+from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.turn import TurnStarted
+from tests.conftest import wait_until
+from tests.generation.helpers import make_job, run_turn, start_turn, stored_messages
 
 
 async def test_concurrent_turns_all_persist_on_sqlite(app_env, sim):
@@ -22,3 +27,62 @@ async def test_concurrent_turns_all_persist_on_sqlite(app_env, sim):
     for r in results:
         rows = await stored_messages(r.started.conversation_id)
         assert [m.status for m in rows] == ["complete"] * 4
+
+
+async def _first_text(updates: list) -> None:
+    await wait_until(
+        lambda: any(isinstance(u, LiveSnapshot) and u.text for u in updates),
+        what="the long reply's first text",
+    )
+
+
+async def test_two_tabs_asking_in_one_conversation_keep_both_replies_in_order(app_env, sim, db_url):
+    app_env(db_url=db_url)
+    first = await run_turn(make_job("hello [[sim tokens=3 tps=1000 ttft=0]]"))
+    cid = first.started.conversation_id
+    # Tab one's reply streams for a second; tab two asks and gets its reply meanwhile.
+    long_task, long_updates = start_turn(make_job("one [[sim tokens=20 tps=20 ttft=0]]", cid))
+    await _first_text(long_updates)
+    short = await run_turn(make_job("two [[sim tokens=3 tps=1000 ttft=0]]", cid))
+    long = await long_task
+    assert long.finished.save_error is None and short.finished.save_error is None
+    assert long.finished.message.status == short.finished.message.status == "complete"
+    rows = await stored_messages(cid)
+    assert [(m.role, m.content[:3]) for m in rows] == [
+        ("user", "hel"),
+        ("assistant", first.finished.message.content[:3]),
+        ("user", "one"),
+        ("assistant", long.finished.message.content[:3]),
+        ("user", "two"),
+        ("assistant", short.finished.message.content[:3]),
+    ]
+    assert rows[3].id == long.finished.message.id and rows[5].id == short.finished.message.id
+
+
+async def test_a_reply_whose_place_was_taken_meanwhile_is_kept_after_the_last_turn(
+    app_env, sim, db_url
+):
+    app_env(db_url=db_url)
+    first = await run_turn(make_job("hello [[sim tokens=3 tps=1000 ttft=0]]"))
+    cid = first.started.conversation_id
+    long_task, long_updates = start_turn(make_job("one [[sim tokens=20 tps=20 ttft=0]]", cid))
+    await _first_text(long_updates)
+    # Another tab edits "hello" while the reply streams (the turns after it are rewritten)
+    # and asks again: that turn's reply takes the seq the streaming one was to have.
+    edit = make_job("hello again [[sim tokens=3 tps=1000 ttft=0]]", cid)
+    edit = dataclasses.replace(edit, replace_from_message_id=first.started.user_message.id)
+    edited = await run_turn(edit)
+    again = await run_turn(make_job("more [[sim tokens=3 tps=1000 ttft=0]]", cid))
+    streaming = next(u for u in long_updates if isinstance(u, TurnStarted))
+    assert again.finished.message.seq == streaming.user_message.seq + 1  # the place is taken
+    long = await long_task
+    assert long.finished.save_error is None
+    rows = await stored_messages(cid)
+    assert [m.id for m in rows] == [
+        edited.started.user_message.id,
+        edited.finished.message.id,
+        again.started.user_message.id,
+        again.finished.message.id,
+        long.finished.message.id,
+    ]
+    assert rows[4].content == long.finished.message.content and rows[4].status == "complete"

@@ -9,6 +9,7 @@ import pytest
 from ai_chat.config import async_url
 from ai_chat.store import conversation_list as lists
 from ai_chat.store import conversations as store
+from ai_chat.store import turns
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message, utcnow
 
@@ -21,7 +22,7 @@ def adb(db_url: str) -> str:
 async def _conversation(adb, owner: str, first: str, age_minutes: int) -> str:
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, owner)
-        await store.add_user_message(s, owner, conv.id, first)
+        await turns.add_user_message(s, owner, conv.id, first)
         conv.updated_at = utcnow() - timedelta(minutes=age_minutes)
         s.add(conv)
         return conv.id
@@ -42,7 +43,7 @@ async def test_search_matches_titles_and_message_text_case_insensitively(adb):
     b = await _conversation(adb, "alice", "Travel plans", 2)
     await _conversation(adb, "bob", "pasta for bob", 0)
     async with session_scope(adb) as s:
-        await store.save_assistant_message(
+        await turns.save_assistant_message(
             s,
             "alice",
             Message(
@@ -82,8 +83,8 @@ async def test_rename_and_delete_are_owner_scoped(adb):
 async def test_truncate_removes_a_turn_and_everything_after(adb):
     cid = await _conversation(adb, "alice", "one", 0)
     async with session_scope(adb) as s:
-        two = await store.add_user_message(s, "alice", cid, "two")
-        await store.add_user_message(s, "alice", cid, "three")
+        two = await turns.add_user_message(s, "alice", cid, "two")
+        await turns.add_user_message(s, "alice", cid, "three")
     async with session_scope(adb) as s:
         assert await store.truncate_from(s, "alice", cid, two.id) == 2
     async with session_scope(adb) as s:

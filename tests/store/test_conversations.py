@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ai_chat.config import async_url
 from ai_chat.store import conversations as store
+from ai_chat.store import turns
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message, MessageStatus
 
@@ -19,8 +20,8 @@ def adb(db_url: str) -> str:
 async def test_turns_are_stored_in_order_with_all_fields(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
-        user = await store.add_user_message(s, "alice", conv.id, "What is 2+2?")
-        await store.save_assistant_message(
+        user = await turns.add_user_message(s, "alice", conv.id, "What is 2+2?")
+        await turns.save_assistant_message(
             s,
             "alice",
             Message(
@@ -51,13 +52,13 @@ async def test_turns_are_stored_in_order_with_all_fields(adb):
 async def test_other_owners_cannot_read_or_write(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
-        await store.add_user_message(s, "alice", conv.id, "secret")
+        await turns.add_user_message(s, "alice", conv.id, "secret")
     async with session_scope(adb) as s:
         assert await store.get_conversation(s, "mallory", conv.id) is None
         with pytest.raises(store.ConversationNotFound):
             await store.list_messages(s, "mallory", conv.id)
         with pytest.raises(store.ConversationNotFound):
-            await store.add_user_message(s, "mallory", conv.id, "injected")
+            await turns.add_user_message(s, "mallory", conv.id, "injected")
     async with session_scope(adb) as s:
         assert len(await store.list_messages(s, "alice", conv.id)) == 1
 
@@ -66,7 +67,7 @@ async def test_in_flight_statuses_are_never_saved(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
         with pytest.raises(ValueError):
-            await store.save_assistant_message(
+            await turns.save_assistant_message(
                 s,
                 "alice",
                 Message(conversation_id=conv.id, seq=1, role="assistant", status="streaming"),
@@ -77,7 +78,7 @@ async def test_order_key_is_unique_per_conversation(adb):
     with pytest.raises(IntegrityError):
         async with session_scope(adb) as s:
             conv = await store.create_conversation(s, "alice")
-            await store.add_user_message(s, "alice", conv.id, "a")
+            await turns.add_user_message(s, "alice", conv.id, "a")
             s.add(Message(conversation_id=conv.id, seq=0, role="assistant"))
             await s.flush()
 
@@ -85,5 +86,5 @@ async def test_order_key_is_unique_per_conversation(adb):
 async def test_long_titles_are_shortened(adb):
     async with session_scope(adb) as s:
         conv = await store.create_conversation(s, "alice")
-        await store.add_user_message(s, "alice", conv.id, "word " * 100)
+        await turns.add_user_message(s, "alice", conv.id, "word " * 100)
     assert len(conv.title) <= 60 and conv.title.endswith("…")

@@ -17,6 +17,7 @@ import reflex as rx
 from ai_chat.llm.history import Turn, build_messages
 from ai_chat.state.views import ChatMessage, to_view
 from ai_chat.store import conversations as store
+from ai_chat.store import turns
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message, MessageStatus, new_id, utcnow
 
@@ -95,7 +96,7 @@ def _client() -> anthropic.AsyncAnthropic:
 async def _save(cid: str, user: str, reply_id: str, text: str, status: MessageStatus) -> None:
     """The same two rows the app writes per turn."""
     async with session_scope() as session:
-        turn = await store.add_user_message(session, OWNER, cid, user)
+        turn = await turns.add_user_message(session, OWNER, cid, user)
         reply = Message(
             id=reply_id,
             conversation_id=cid,
@@ -105,7 +106,7 @@ async def _save(cid: str, user: str, reply_id: str, text: str, status: MessageSt
             status=status.value,
             completed_at=utcnow(),
         )
-        await store.save_assistant_message(session, OWNER, reply)
+        await turns.save_assistant_message(session, OWNER, reply)
 
 
 def index() -> rx.Component:
