@@ -44,6 +44,7 @@ class TurnFinished:
     save_error: str | None = None  # shown to the user when the turn could not be stored
     user_turn_saved: bool = True  # False: nothing reached the DB or Claude
     user_text: str = ""
+    conversation_deleted: bool = False  # e.g. from another tab: nothing left to save into
 
 
 Update = TurnStarted | LiveSnapshot | TurnFinished

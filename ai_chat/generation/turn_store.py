@@ -24,6 +24,11 @@ from ai_chat.store.models import Conversation, MessageRow, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
+DELETED_BEFORE_SEND = (
+    "This conversation was deleted (perhaps in another tab), so nothing was sent to Claude. "
+    "Your text is still in the box: start a new chat to send it."
+)
+
 
 class TurnStore:
     def __init__(self, db_url: str | None = None) -> None:
@@ -34,6 +39,10 @@ class TurnStore:
         `reply` is marked failed."""
         try:
             return await self.store_user_turn(job)
+        except store.ConversationNotFound:
+            # Trying again can't help: the tab still shows a conversation deleted meanwhile.
+            reply.finish(MessageStatus.FAILED, ReplyError("storage", DELETED_BEFORE_SEND))
+            deleted = True
         except Exception as exc:
             log.exception("storing the user turn failed")
             reply.finish(
@@ -44,9 +53,13 @@ class TurnStore:
                     "nothing was sent to Claude. Try again.",
                 ),
             )
-            return TurnFinished(
-                assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
-            )
+            deleted = False
+        return TurnFinished(
+            assistant_row(reply, seq=-1),
+            user_turn_saved=False,
+            user_text=job.user_text,
+            conversation_deleted=deleted,
+        )
 
     async def store_user_turn(self, job: GenerationJob) -> TurnStarted:
         if job.conversation_id and not job.replace_from_message_id and writes_queue(self._db_url):
@@ -91,7 +104,7 @@ class TurnStore:
         except Exception as exc:
             if not await self._conversation_exists(job.owner, message.conversation_id):
                 log.info("conversation %s was deleted during its reply", message.conversation_id)
-                return TurnFinished(message)  # nothing to save it into, nothing to report
+                return TurnFinished(message, conversation_deleted=True)  # nothing to save into
             log.exception("storing the assistant turn failed")
             return TurnFinished(
                 message,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import reflex as rx
 
@@ -130,8 +131,8 @@ class LiveState(ChatState):
                         yield _give_url(update.conversation_id)
                 elif isinstance(update, TurnFinished):
                     async with self:
-                        queued, listed = await self.__wrapped__._finished(update)
-                    for event in _finish_events(update, queued, listed):
+                        ending = await self.__wrapped__._finished(update)
+                    for event in _finish_events(update, ending):
                         yield event
         except Exception:  # a bug must not leave the tab stuck in "generating"
             log.exception("generation %s crashed", job.generation_id)
@@ -177,25 +178,29 @@ class LiveState(ChatState):
         if update.created_conversation and not chat.conversation_id:
             chat.conversation_id, chat.title = update.conversation_id, update.title
 
-    async def _finished(self, update: TurnFinished) -> tuple[str, bool]:
-        """Move the ended reply into the history. Returns a message queued meanwhile, and
-        whether the sidebar could show the turn's recency in place (else: refresh it)."""
+    async def _finished(self, update: TurnFinished) -> Ending:
+        """Move the ended reply into the history; what the tab is told besides."""
         chat = await self.get_state(ChatState)
+        shown = chat.conversation_id == self.live_conversation_id
         # on_load may have re-read it from the DB already (ids are stable): then it is among
         # the newest turns, as this tab sends nothing into the chat while its reply streams.
-        seen = chat.shows_recent(update.message.id)
-        if chat.conversation_id == self.live_conversation_id and not seen:
+        if shown and not chat.shows_recent(update.message.id):
             chat.add_message(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
         sidebar = await self.get_state(SidebarState)
-        listed = update.user_turn_saved and sidebar.bring_to_top(
-            update.message.conversation_id, self._live_title
+        listed = (
+            update.user_turn_saved
+            and not update.conversation_deleted
+            and sidebar.bring_to_top(update.message.conversation_id, self._live_title)
         )
         self._end()
         self.announcement = _announce_end(update)
-        return queued, listed
+        return Ending(queued, listed, deleted_while_shown=shown and update.conversation_deleted)
 
 
+DELETED_DURING_REPLY = (
+    "This conversation was deleted (perhaps in another tab), so this reply was not saved."
+)
 FOLD_CHARS = 1024  # ~250 tokens: a 4,000-token reply sends ~1/10 of the bytes of whole-text pushes
 
 
@@ -216,7 +221,13 @@ def _announce_end(update: TurnFinished) -> str:
     return "Reply failed. " + (message.error or "")
 
 
-def _finish_events(update: TurnFinished, queued: str, listed: bool) -> list:
+class Ending(NamedTuple):
+    queued: str  # a message sent while the turn was stopping: sent now
+    listed: bool  # the sidebar showed the turn's recency in place (else: refresh it)
+    deleted_while_shown: bool  # the tab still shows a conversation deleted elsewhere
+
+
+def _finish_events(update: TurnFinished, ending: Ending) -> list:
     events: list = []
     if not update.user_turn_saved:  # nothing was stored: give the text back
         events.append(rx.set_value(COMPOSER_ID, update.user_text))
@@ -224,9 +235,11 @@ def _finish_events(update: TurnFinished, queued: str, listed: bool) -> list:
         events.append(rx.toast.error(update.save_error))
     elif update.message.status == MessageStatus.FAILED.value:
         events.append(rx.toast.error(update.message.error or "The reply failed."))
-    if queued:
-        events.append(ChatState.send({COMPOSER_ID: queued}))
-    if not listed:  # a new conversation, or a search is showing
+    elif ending.deleted_while_shown:
+        events.append(rx.toast.warning(DELETED_DURING_REPLY))
+    if ending.queued:
+        events.append(ChatState.send({COMPOSER_ID: ending.queued}))
+    if not ending.listed:  # a new or deleted conversation, or a search is showing
         events.append(SidebarState.refresh)
     return events
 

@@ -6,6 +6,7 @@ import dataclasses
 
 import reflex as rx
 
+from ai_chat.generation import runtime
 from ai_chat.state.chat import LOCAL_OWNER, ChatState
 from ai_chat.store import conversation_list
 from ai_chat.store.conversations import ConversationNotFound
@@ -117,6 +118,12 @@ class SidebarState(rx.State):
         live = await self.get_state(LiveState)
         if live.generating and live.live_conversation_id == doomed:
             await live.stop_generation()  # nothing left to save the reply into
+        # Other tabs' replies there, streamed by this process (another worker's reply runs
+        # to its end, and its tab is told it was not saved).
+        service = runtime.get_service()
+        for reply in service.live.in_conversation(doomed):
+            if reply.generation_id != live.generation_id:
+                await service.cancellation.request_stop(reply.generation_id)
         try:
             async with session_scope() as session:
                 await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)

@@ -108,7 +108,8 @@ async def test_a_turn_whose_user_turn_cannot_be_stored_frees_its_slot(app_env):
     app_env(turn_starts="1")
     broken = await run_turn(make_job("to nowhere" + QUICK, conversation_id="no-such-id"))
     assert broken.finished.user_turn_saved is False
-    assert "could not be saved" in (broken.finished.message.error or "")
+    assert broken.finished.conversation_deleted  # told why, not "try again"
+    assert "was deleted" in (broken.finished.message.error or "")
     async with asyncio.timeout(30):
         ok = await run_turn(make_job("next" + QUICK))
     assert ok.finished.message.status == "complete"

@@ -118,9 +118,13 @@ async def test_wait_for_change_wakes_on_change_and_times_out():
 def test_registry_finds_by_conversation():
     registry = LiveReplies()
     registry.add(_reply())
-    assert registry.for_conversation("c").generation_id == "g"
+    registry.add(LiveReply(generation_id="g2", conversation_id="c", message_id="m2", model="x"))
+    registry.add(LiveReply(generation_id="g3", conversation_id="d", message_id="m3", model="x"))
+    assert [r.generation_id for r in registry.in_conversation("c")] == ["g", "g2"]
+    assert registry.in_conversation("other") == []
     registry.remove("g")
-    assert registry.for_conversation("c") is None and len(registry) == 0
+    registry.remove("g2")
+    assert registry.in_conversation("c") == [] and len(registry) == 1
 
 
 async def test_local_cancellation_cancels_with_the_stop_reason():

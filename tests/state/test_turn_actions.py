@@ -128,6 +128,51 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     assert (await tab.chat()).shown_messages() == []
 
 
+async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim):
+    from ai_chat.generation.turn_store import DELETED_BEFORE_SEND
+    from ai_chat.state.live import DELETED_DURING_REPLY
+    from tests.state.harness import Tab
+
+    await tab.open()
+    tag = unique_tag()
+    await tab.send(f"shared [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
+
+    async def streaming() -> bool:
+        return bool(await tab.live_text())
+
+    await eventually(streaming, what="streamed text")
+    cid = (await tab.chat()).conversation_id
+    other = Tab(tab.processor, tab.manager, tab.namespace)
+    await other.open(cid)
+    await other.fire(SidebarState, "open_delete", conversation_id=cid, title="shared")
+    await other.fire(SidebarState, "confirm_delete")
+
+    record = await sim.recorder.wait_for_async(
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+    )
+    assert record.outcome == "disconnected"  # Claude's stream closed, not read to its end
+    await wait_idle(tab)
+
+    async def told(words: str) -> bool:
+        return any(words in str(e.payload) for e in tab.frontend_events())
+
+    await eventually(lambda: told(DELETED_DURING_REPLY), what="the tab told of the deletion")
+    assert (await tab.chat()).shown_messages()[-1].status == "cancelled"  # still in view
+
+    async def unlisted() -> bool:
+        return cid not in [i.id for i in (await _sidebar(tab)).items]
+
+    await eventually(unlisted, what="the tab's sidebar refreshed")
+
+    # Sending there again says why it can't be, and gives the text back.
+    again = unique_tag()
+    await tab.send(f"one more [[sim tokens=5 tps=1000 ttft=0 tag={again}]]")
+    await wait_idle(tab)
+    await eventually(lambda: told(DELETED_BEFORE_SEND), what="why the message was not sent")
+    assert await told("one more")  # the composer's text restored
+    assert sim.recorder.find(again) == []  # nothing reached Claude
+
+
 async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     from ai_chat.state.chat import CONTINUE_PROMPT
 
