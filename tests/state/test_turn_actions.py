@@ -28,6 +28,19 @@ async def _listed(tab) -> list[tuple[str, str]]:
     return [(i.id, i.title.split(" [[")[0]) for i in (await _sidebar(tab)).items]
 
 
+async def _streaming_reply(tab, text: str) -> str:
+    """Opens a new chat and sends `text` for a long reply, until its text streams: its tag."""
+    await tab.open()
+    tag = unique_tag()
+    await tab.send(f"{text} [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
+
+    async def streaming() -> bool:
+        return bool(await tab.live_text())
+
+    await eventually(streaming, what="streamed text")
+    return tag
+
+
 async def test_regenerate_replaces_the_last_reply(tab, sim):
     await tab.open()
     await _turn(tab, "first [[sim tokens=10 tps=1000 ttft=0]]")
@@ -108,14 +121,7 @@ async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
 
 
 async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
-    await tab.open()
-    tag = unique_tag()
-    await tab.send(f"doomed [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
-
-    async def streaming() -> bool:
-        return bool(await tab.live_text())
-
-    await eventually(streaming, what="streamed text")
+    tag = await _streaming_reply(tab, "doomed")
     cid = (await tab.chat()).conversation_id
     await tab.fire(SidebarState, "open_delete", conversation_id=cid, title="doomed")
     await tab.fire(SidebarState, "confirm_delete")
@@ -133,14 +139,7 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
     from ai_chat.state.live import DELETED_DURING_REPLY
     from tests.state.harness import Tab
 
-    await tab.open()
-    tag = unique_tag()
-    await tab.send(f"shared [[sim tokens=3000 tps=50 ttft=0 tag={tag}]]")
-
-    async def streaming() -> bool:
-        return bool(await tab.live_text())
-
-    await eventually(streaming, what="streamed text")
+    tag = await _streaming_reply(tab, "shared")
     cid = (await tab.chat()).conversation_id
     other = Tab(tab.processor, tab.manager, tab.namespace)
     await other.open(cid)
@@ -176,13 +175,7 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
 async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     from ai_chat.state.chat import CONTINUE_PROMPT
 
-    await tab.open()
-    await tab.send("story [[sim tokens=3000 tps=100 ttft=0]]")
-
-    async def streaming() -> bool:
-        return bool(await tab.live_text())
-
-    await eventually(streaming, what="streamed text")
+    await _streaming_reply(tab, "story")
     await tab.stop()
     await wait_idle(tab)
     await tab.fire(ChatState, "continue_reply")
