@@ -158,9 +158,11 @@ class LiveReplies:
     def get(self, generation_id: str) -> LiveReply | None:
         return self._by_generation.get(generation_id)
 
-    def in_conversation(self, conversation_id: str) -> list[LiveReply]:
-        """This process's replies streaming in that conversation (one per asking tab)."""
-        return [r for r in self._by_generation.values() if r.conversation_id == conversation_id]
+    def for_conversation(self, conversation_id: str) -> LiveReply | None:
+        for reply in self._by_generation.values():
+            if reply.conversation_id == conversation_id:
+                return reply
+        return None
 
     def __len__(self) -> int:
         return len(self._by_generation)

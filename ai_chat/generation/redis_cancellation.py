@@ -3,7 +3,8 @@
 Each worker cancels its own tasks (as LocalCancellation does). A stop for a task that is
 not here is published on a channel every worker listens to, and remembered under a
 short-lived key so that a task registered a moment later (the stop raced the start) is
-cancelled on registration. Cost: nothing per token; two Redis commands per stop.
+cancelled on registration. Cost: nothing per token; two Redis commands per stop. Deleting a
+conversation publishes its id the same way, so its replies stop on every worker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "ai_chat:stop"
 KEY_PREFIX = "ai_chat:stop:"
+# A message on the channel is a generation id, or this prefix and a deleted conversation's id.
+CONVERSATION = "conversation:"
 
 
 class RedisCancellation:
@@ -30,8 +33,11 @@ class RedisCancellation:
         self._listener: asyncio.Task | None = None
         self._subscribed = asyncio.Event()
 
-    async def register(self, generation_id: str, task: asyncio.Task) -> None:
-        self._local.register_now(generation_id, task)  # a local Stop works whatever Redis does
+    async def register(
+        self, generation_id: str, task: asyncio.Task, conversation_id: str = ""
+    ) -> None:
+        # A local Stop works whatever Redis does.
+        self._local.register_now(generation_id, task, conversation_id)
         try:
             await self._ensure_listening()
             # A stop published before we listened for it left this key behind.
@@ -55,6 +61,13 @@ class RedisCancellation:
             await pipe.execute()
         return True
 
+    async def stop_conversation(self, conversation_id: str) -> None:
+        self._local.stop_conversation_here(conversation_id)
+        try:
+            await self._redis.publish(CHANNEL, CONVERSATION + conversation_id)
+        except Exception:  # Redis down: the deletion goes on; other workers' replies run out
+            log.exception("could not reach other workers to stop %s's replies", conversation_id)
+
     async def _ensure_listening(self) -> None:
         if self._listener is None or self._listener.done():
             self._subscribed.clear()
@@ -69,9 +82,11 @@ class RedisCancellation:
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
-                generation_id = message["data"].decode()
-                if self._local.is_running(generation_id):
-                    await self._local.request_stop(generation_id)
+                stopped = message["data"].decode()
+                if stopped.startswith(CONVERSATION):
+                    self._local.stop_conversation_here(stopped.removeprefix(CONVERSATION))
+                elif self._local.is_running(stopped):
+                    await self._local.request_stop(stopped)
         except asyncio.CancelledError:
             raise
         except Exception:  # the next register() restarts the listener

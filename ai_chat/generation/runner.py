@@ -73,7 +73,7 @@ class GenerationService:
         self.live.add(reply)
         coalescer = PushCoalescer(self.push_policy, live_streams=self.live.__len__)
         producer = asyncio.create_task(self._consume(reply, request, coalescer))
-        await self.cancellation.register(job.generation_id, producer)
+        await self.cancellation.register(job.generation_id, producer, reply.conversation_id)
         try:
             async for snapshot in self._coalesced(reply, producer, coalescer):
                 yield snapshot

@@ -118,12 +118,8 @@ class SidebarState(rx.State):
         live = await self.get_state(LiveState)
         if live.generating and live.live_conversation_id == doomed:
             await live.stop_generation()  # nothing left to save the reply into
-        # Other tabs' replies there, streamed by this process (another worker's reply runs
-        # to its end, and its tab is told it was not saved).
-        service = runtime.get_service()
-        for reply in service.live.in_conversation(doomed):
-            if reply.generation_id != live.generation_id:
-                await service.cancellation.request_stop(reply.generation_id)
+        # And other tabs' replies there, on any worker (their tabs are told why).
+        await runtime.get_service().cancellation.stop_conversation(doomed)
         try:
             async with session_scope() as session:
                 await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)

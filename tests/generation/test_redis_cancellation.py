@@ -80,3 +80,23 @@ async def test_stop_published_before_the_task_starts_is_not_lost(two_workers, si
     updates: list = []
     await asyncio.wait_for(_consume(owner, job, updates), 10)
     assert updates[-1].message.status == "cancelled"
+
+
+async def test_deleting_a_conversation_on_another_worker_stops_its_replies(two_workers, sim):
+    from ai_chat.generation.turn import TurnStarted
+
+    owner, other = two_workers
+    tag = unique_tag()
+    job = make_job(f"doomed [[sim tokens=3000 ttft=0 tps=100 tag={tag}]]")
+    updates: list = []
+    task = asyncio.create_task(_consume(owner, job, updates))
+    await wait_until(lambda: any(isinstance(u, LiveSnapshot) and u.text for u in updates))
+    (started,) = [u for u in updates if isinstance(u, TurnStarted)]
+
+    await other.cancellation.stop_conversation(started.conversation_id)
+    record = await sim.recorder.wait_for_async(
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+    )
+    assert record.outcome == "disconnected"
+    await asyncio.wait_for(task, 10)
+    assert updates[-1].message.status == "cancelled"

@@ -118,13 +118,9 @@ async def test_wait_for_change_wakes_on_change_and_times_out():
 def test_registry_finds_by_conversation():
     registry = LiveReplies()
     registry.add(_reply())
-    registry.add(LiveReply(generation_id="g2", conversation_id="c", message_id="m2", model="x"))
-    registry.add(LiveReply(generation_id="g3", conversation_id="d", message_id="m3", model="x"))
-    assert [r.generation_id for r in registry.in_conversation("c")] == ["g", "g2"]
-    assert registry.in_conversation("other") == []
+    assert registry.for_conversation("c").generation_id == "g"
     registry.remove("g")
-    registry.remove("g2")
-    assert registry.in_conversation("c") == [] and len(registry) == 1
+    assert registry.for_conversation("c") is None and len(registry) == 0
 
 
 async def test_local_cancellation_cancels_with_the_stop_reason():
@@ -157,3 +153,29 @@ async def test_stop_before_register_cancels_on_register():
     await cancellation.register("early", task)
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_stopping_a_conversation_stops_its_generations_once_and_no_others():
+    cancellation = LocalCancellation()
+    stops: list[str] = []
+
+    async def work(name: str) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError as exc:
+            stops.append(name if was_stopped_by_user(exc) else "other reason")
+            # A reply's end still awaits (its save): a second cancel would land here.
+            await asyncio.sleep(0.01)
+
+    tasks = {name: asyncio.create_task(work(name)) for name in ("a1", "a2", "b1")}
+    await cancellation.register("a1", tasks["a1"], "conv-a")
+    await cancellation.register("a2", tasks["a2"], "conv-a")
+    await cancellation.register("b1", tasks["b1"], "conv-b")
+    await asyncio.sleep(0)
+    assert await cancellation.request_stop("a1")  # its own tab's Stop came first
+    await asyncio.sleep(0)  # a1 is handling it (as a stop published back by Redis finds it)
+    await cancellation.stop_conversation("conv-a")
+    await asyncio.gather(tasks["a1"], tasks["a2"])  # each ended after one cancellation
+    assert sorted(stops) == ["a1", "a2"]
+    assert cancellation.is_running("b1")
+    tasks["b1"].cancel()
