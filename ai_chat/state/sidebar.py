@@ -118,13 +118,15 @@ class SidebarState(rx.State):
         live = await self.get_state(LiveState)
         if live.generating and live.live_conversation_id == doomed:
             await live.stop_generation()  # nothing left to save the reply into
-        # And other tabs' replies there, on any worker (their tabs are told why).
-        await runtime.get_service().cancellation.stop_conversation(doomed)
         try:
             async with session_scope() as session:
                 await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)
         except ConversationNotFound:
             pass  # already gone: the list refresh below shows the truth
+        # And other tabs' replies there, on any worker. Stopped once the deletion is
+        # committed, so that their save finds nothing and their tabs are told why (stopped
+        # first, a reply could be saved just before the deletion took it away unannounced).
+        await runtime.get_service().cancellation.stop_conversation(doomed)
         self.items = [i for i in self.items if i.id != doomed]
         chat = await self.get_state(ChatState)
         events = [rx.toast.success("Conversation deleted.")]

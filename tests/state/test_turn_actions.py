@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from ai_chat.simulator.script import reply_text
 from ai_chat.state.chat import ChatState
 from ai_chat.state.sidebar import SidebarState
@@ -134,11 +137,23 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     assert (await tab.chat()).shown_messages() == []
 
 
-async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim):
+async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim, monkeypatch):
     from ai_chat.generation.turn_store import DELETED_BEFORE_SEND
+    from ai_chat.state import sidebar
     from ai_chat.state.live import DELETED_DURING_REPLY
     from tests.state.harness import Tab
 
+    # A deletion that takes a while to start (a busy database): a reply stopped before it
+    # commits would be saved meanwhile, then deleted with the chat, its tab never told.
+    real_scope = sidebar.session_scope
+
+    @contextlib.asynccontextmanager
+    async def slow_scope():
+        await asyncio.sleep(0.3)
+        async with real_scope() as session:
+            yield session
+
+    monkeypatch.setattr(sidebar, "session_scope", slow_scope)
     tag = await _streaming_reply(tab, "shared")
     cid = (await tab.chat()).conversation_id
     other = Tab(tab.processor, tab.manager, tab.namespace)
