@@ -92,7 +92,7 @@ async def step(
     def server_cpu() -> float:
         return sum(r.proc.cpu_s() for r in rigs)
 
-    cpu0 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+    cpu0 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.monotonic(), machine_busy_s())
     clock0 = wall_minus_monotonic()
     extra: dict[str, Any] = {}
     try:
@@ -112,9 +112,9 @@ async def step(
                 waiter.cancel()
     finally:
         await close_users(users)
-    cpu1 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.time(), machine_busy_s())
+    cpu1 = (server_cpu(), sim_cpu(), sum(me.cpu_times()[:2]), time.monotonic(), machine_busy_s())
     clock_step_ms = (wall_minus_monotonic() - clock0) * 1000
-    wall = cpu1[3] - cpu0[3]
+    wall = cpu1[3] - cpu0[3]  # monotonic: the cores per step are right even if the clock jumps
     ours = [(b - a) / wall for a, b in zip(cpu0[:3], cpu1[:3], strict=True)]
     found = await measure.records(rigs[0].sim_url)
     await measure.clear_records(rigs[0].sim_url)
