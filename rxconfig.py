@@ -32,6 +32,13 @@ config = rx.Config(
     state_manager_mode=state_manager_mode,
     backend_port=settings.port,
     frontend_port=settings.port,
+    # AI_CHAT_HOST (default 0.0.0.0); with AI_CHAT_AUTH=none always 127.0.0.1: no accounts,
+    # so only this machine may reach it.
+    backend_host=settings.host,
+    # Only the app's own pages may open the event socket (engine.io checks the handshake's
+    # Origin) or read HTTP answers (Reflex's CORS middleware); the default "*" let any web
+    # page drive the app. AI_CHAT_ALLOWED_ORIGINS, default http://localhost|127.0.0.1:<port>.
+    cors_allowed_origins=list(settings.allowed_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="medium"))],

@@ -1,4 +1,5 @@
-"""The Reflex app: pages, styles, and the built-in simulator when there is no API key."""
+"""The Reflex app: pages, styles, the sign-in endpoints, and the built-in simulator when
+there is no API key."""
 
 from __future__ import annotations
 
@@ -6,35 +7,61 @@ import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ai_chat.auth import http as auth_http
+from ai_chat.auth.asgi import guard
 from ai_chat.config import SIMULATOR_MOUNT, get_settings
 from ai_chat.gc_tuning import tune_for_serving
 from ai_chat.generation import runtime
+from ai_chat.pages.account import account_page
+from ai_chat.pages.admin import admin_page
 from ai_chat.pages.chat import chat_page
+from ai_chat.pages.signin import signin_page, signup_page
 from ai_chat.socket_emits import use_direct_emits
+from ai_chat.state import auth
+from ai_chat.state.account import AccountState
+from ai_chat.state.admin import AdminState
+from ai_chat.state.auth import AuthState
 from ai_chat.state.chat import ChatState
 from ai_chat.state.sidebar import SidebarState
+from ai_chat.state.signin import SigninState
 from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
 
 
-def _api() -> Starlette | None:
-    if not get_settings().use_simulator:
-        return None
-    from ai_chat.simulator.app import create_app
+def _api() -> Starlette:
+    routes: list = list(auth_http.routes())
+    if get_settings().use_simulator:
+        from ai_chat.simulator.app import create_app
 
-    return Starlette(routes=[Mount(SIMULATOR_MOUNT, app=create_app())])
+        # The Messages API only: the standalone simulator's records (every prompt) and
+        # control routes would be public on the app's port.
+        routes.append(Mount(SIMULATOR_MOUNT, app=create_app(api_only=True)))
+    return Starlette(routes=routes)
 
 
 app = rx.App(
     stylesheets=["/chat.css"],
     # Top of the page: at the bottom, toasts cover the Send/Stop button.
     toaster=rx.toast.provider(position="top-center", close_button=True),
-    api_transformer=_api(),
+    # Our routes, then the guard around everything (the event socket included).
+    api_transformer=[_api(), guard],
 )
 # A push sends from its own task (python-socketio would spawn and await one per packet).
 assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
 use_direct_emits(app.sio)
 app.register_lifespan_task(runtime.build_clients)
 app.register_lifespan_task(tune_for_serving)
-ON_LOAD = [ChatState.load_route, SidebarState.refresh]
+auth.bind_app(app)
+ON_LOAD = [AuthState.guard, ChatState.load_route, SidebarState.refresh]
 app.add_page(chat_page, route="/", title="ai_chat", on_load=ON_LOAD)
 app.add_page(chat_page, route="/c/[cid]", title="ai_chat", on_load=ON_LOAD)
+app.add_page(signin_page, route="/signin", title="Sign in · ai_chat", on_load=SigninState.load)
+app.add_page(signup_page, route="/signup", title="Sign up · ai_chat", on_load=SigninState.load)
+app.add_page(
+    account_page,
+    route="/account",
+    title="Account · ai_chat",
+    on_load=[AuthState.guard, AccountState.load],
+)
+app.add_page(
+    admin_page, route="/admin", title="Admin · ai_chat", on_load=[AuthState.guard, AdminState.load]
+)

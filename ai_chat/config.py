@@ -58,6 +58,22 @@ class Settings:
     max_retry_wait_s: float
     max_message_chars: int
     history_max_chars: int
+    max_system_prompt_chars: int
+    # Accounts (README "Deploying for others").
+    auth_mode: str  # "password" (accounts), "proxy" (a trusted header), "none" (127.0.0.1 only)
+    signup_mode: str  # "closed" (admins create accounts or invites), "open", "approval"
+    session_idle_days: float  # a session unused this long ends; each use renews it
+    cookie_secure: bool  # the session cookie only over HTTPS (set behind a TLS proxy)
+    proxy_user_header: str  # proxy mode: the header that names the user
+    proxy_addresses: tuple[str, ...]  # proxy mode: the only peers whose header is believed
+    allowed_origins: tuple[str, ...]  # origins that may open the event socket and POST
+    host: str  # the address the server binds
+    # Limits per user (0: none); an admin can override each per user.
+    limit_messages_per_minute: int
+    limit_concurrent_replies: int
+    limit_tokens_per_day: int
+    limit_signin_per_account: int  # failed sign-ins per account per 15 minutes
+    limit_signin_per_address: int  # failed sign-ins per address per 15 minutes
 
     @property
     def use_simulator(self) -> bool:
@@ -94,8 +110,67 @@ def async_url(url: str) -> str:
     return url
 
 
+AUTH_MODES = ("password", "proxy", "none")
+SIGNUP_MODES = ("closed", "open", "approval")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return raw
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    items = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    return items or default
+
+
+def normalize_origin(value: str) -> str:
+    """`value` as a browser writes it in an `Origin` header: `scheme://host[:port]`, lower
+    case, IDN host in punycode, no default port, no path (a URL gives its origin); "" when
+    it isn't an http(s) origin. Origins are compared as exact strings (engine.io, Starlette's
+    CORS), so "https://Chat.example.com:443/" configured must become "https://chat.example.com"."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    if port is not None and port != (443 if scheme == "https" else 80):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of origins, normalized; a value that isn't one fails at startup (a silent
+    mismatch would refuse every browser)."""
+    origins = []
+    for item in _list(env, name, default):
+        origin = normalize_origin(item)
+        if not origin:
+            raise ValueError(f"{name}: {item!r} is not an origin like https://chat.example.com")
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
+    port = _int(env, "AI_CHAT_PORT", 8000)
+    auth_mode = _choice(env, "AI_CHAT_AUTH", AUTH_MODES)
     return Settings(
         anthropic_api_key=env.get("ANTHROPIC_API_KEY", "").strip(),
         anthropic_base_url=env.get("ANTHROPIC_BASE_URL", "").strip().rstrip("/"),
@@ -105,7 +180,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=max(1, _int(env, "AI_CHAT_DB_POOL_SIZE", 15)),
         # Reflex's own REFLEX_REDIS_URL counts too: the stop channel must follow the state.
         redis_url=(env.get("AI_CHAT_REDIS_URL", "") or env.get("REFLEX_REDIS_URL", "")).strip(),
-        port=_int(env, "AI_CHAT_PORT", 8000),
+        port=port,
         push_interval_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MS", 50) / 1000,
         push_interval_max_s=_float(env, "AI_CHAT_PUSH_INTERVAL_MAX_MS", 200) / 1000,
         push_budget_per_s=_float(env, "AI_CHAT_PUSH_BUDGET", 1000) / workers_on_host(env),
@@ -117,6 +192,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_retry_wait_s=_float(env, "AI_CHAT_MAX_RETRY_WAIT_S", 10),
         max_message_chars=_int(env, "AI_CHAT_MAX_MESSAGE_CHARS", 50_000),
         history_max_chars=_int(env, "AI_CHAT_HISTORY_MAX_CHARS", 400_000),
+        max_system_prompt_chars=_int(env, "AI_CHAT_MAX_SYSTEM_PROMPT_CHARS", 20_000),
+        auth_mode=auth_mode,
+        signup_mode=_choice(env, "AI_CHAT_SIGNUP", SIGNUP_MODES),
+        session_idle_days=_float(env, "AI_CHAT_SESSION_DAYS", 14),
+        cookie_secure=_bool(env, "AI_CHAT_COOKIE_SECURE", False),
+        proxy_user_header=env.get("AI_CHAT_PROXY_USER_HEADER", "").strip().lower()
+        or "x-forwarded-user",
+        proxy_addresses=_list(env, "AI_CHAT_PROXY_ADDRESSES", ("127.0.0.1", "::1")),
+        allowed_origins=_origins(
+            env, "AI_CHAT_ALLOWED_ORIGINS", (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+        ),
+        # No accounts: reachable from this machine only, whatever AI_CHAT_HOST says.
+        host="127.0.0.1"
+        if auth_mode == "none"
+        else env.get("AI_CHAT_HOST", "").strip() or "0.0.0.0",
+        limit_messages_per_minute=max(0, _int(env, "AI_CHAT_LIMIT_MESSAGES_PER_MINUTE", 30)),
+        limit_concurrent_replies=max(0, _int(env, "AI_CHAT_LIMIT_CONCURRENT_REPLIES", 3)),
+        limit_tokens_per_day=max(0, _int(env, "AI_CHAT_LIMIT_TOKENS_PER_DAY", 2_000_000)),
+        limit_signin_per_account=max(1, _int(env, "AI_CHAT_LIMIT_SIGNIN_PER_ACCOUNT", 10)),
+        limit_signin_per_address=max(1, _int(env, "AI_CHAT_LIMIT_SIGNIN_PER_ADDRESS", 50)),
     )
 
 

@@ -8,6 +8,9 @@ Why not ``socketio.AsyncClient``: it needs aiohttp (not in this project's locks)
 task per received message; on a 2-core machine the load generator shares the CPUs with the
 server, so a lean client (wsproto, one ``json.loads`` per push) distorts capacity least. It
 also sees every raw frame, which is what "bytes per push" counts.
+
+Signed in as a browser is: the handshake carries the session cookie a sign-in set
+(`benchmarks/accounts.py`) and the page's Origin.
 """
 
 from __future__ import annotations
@@ -50,8 +53,21 @@ def router_data(path: str, query: dict[str, str] | None = None) -> dict[str, Any
 class ReflexTab:
     """One tab (client token) connected to a served Reflex app."""
 
-    def __init__(self, host: str, port: int, on_push: PushHandler | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_push: PushHandler | None = None,
+        *,
+        cookie: str = "",
+        origin: str = "",
+    ) -> None:
+        """`cookie`: the Cookie header of the handshake (the session a sign-in set);
+        `origin`: its Origin header, as a browser sends it (none if "")."""
         self.host, self.port = host, port
+        self.headers = [(b"cookie", cookie.encode())] if cookie else []
+        if origin:
+            self.headers.append((b"origin", origin.encode()))
         self.token = str(uuid.uuid4())
         self.on_push = on_push
         self.path, self.query = "/", {}
@@ -70,7 +86,8 @@ class ReflexTab:
         self._connected = asyncio.get_running_loop().create_future()
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         target = f"{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}"
-        self._send_ws(Request(host=f"{self.host}:{self.port}", target=target))
+        host = f"{self.host}:{self.port}"
+        self._send_ws(Request(host=host, target=target, extra_headers=self.headers))
         self._reader_task = asyncio.create_task(self._read_loop())
         await asyncio.wait_for(asyncio.shield(self._connected), 30)
 

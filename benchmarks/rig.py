@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ai_chat.store import migrations
 from benchmarks import servers
+from benchmarks.accounts import AccountPool
 from benchmarks.apps import AppProfile, app_profile, naive_profile
 from benchmarks.seed import temp_sqlite_url
 
@@ -23,6 +24,12 @@ class Rig:
     app: AppProfile
     redis_url: str = ""
     workers: int = 1
+    # The users' accounts on this server (none for the naive app), reused by every scenario.
+    accounts: AccountPool | None = None
+
+    def __post_init__(self) -> None:
+        if self.accounts is None:
+            self.accounts = AccountPool(self.db_url, self.port, enabled=not self.app.naive)
 
 
 @contextlib.contextmanager

@@ -99,7 +99,7 @@ class Suite:
     async def ramp(
         self, rig: Rig | list[Rig], levels: tuple[int, ...], probe=None
     ) -> list[dict[str, Any]]:
-        return await capacity.ramp(
+        steps = await capacity.ramp(
             rig,
             list(levels),
             seconds=self.plan.stream_seconds,
@@ -109,17 +109,23 @@ class Suite:
             log=log,
             chunk=self.plan.chunk,
         )
+        for s in steps:  # a limit refusing benchmark turns is an error, never a timing
+            if s.get("refused"):
+                self.errors.append(
+                    f"capacity {s['streams']}: {s['refused']} turns refused: {s['refusal']}"
+                )
+        return steps
 
     async def common(self, rig: Rig, cells: tuple, histories: tuple) -> dict[str, Any]:
-        p, g, sim, db = self.plan, self.guard, self.sim_url, rig.db_url
+        p, g, sim = self.plan, self.guard, self.sim_url
         r: dict[str, Any] = {}
         r["first_token"] = await g(
             "first token",
-            lambda: latency.first_token(rig.app, rig.port, sim, db, p.first_token_runs),
+            lambda: latency.first_token(rig, sim, p.first_token_runs),
         )
         r["stop_stream"] = await g(
             "stop mid-stream",
-            lambda: latency.stop(rig.app, rig.port, sim, db, p.stop_runs, silent=False),
+            lambda: latency.stop(rig, sim, p.stop_runs, silent=False),
         )
         r["cells"] = await g(
             "push cost", lambda: pushcost.reply_bytes(rig, list(cells), p.cell_tps)
@@ -141,7 +147,7 @@ class Suite:
         r = await self.common(rig, p.cells, p.cpu_histories)
         r["stop_silent"] = await g(
             "stop during silent first-token wait",
-            lambda: latency.stop(rig.app, rig.port, self.sim_url, rig.db_url, p.stop_runs, True),
+            lambda: latency.stop(rig, self.sim_url, p.stop_runs, True),
         )
         r["writes"] = await g(
             "db writes (sqlite)", lambda: writes.sqlite_writes(rig, p.write_turns)

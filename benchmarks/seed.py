@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ai_chat.config import async_url
 from ai_chat.simulator.script import reply_text
-from ai_chat.state.chat import LOCAL_OWNER
 from ai_chat.store import conversations as store
 from ai_chat.store import turns
 from ai_chat.store.db import session_scope
@@ -17,15 +16,16 @@ from ai_chat.store.models import Message, MessageStatus, new_id
 TURN_CHARS = 2000  # each seeded message is ~2 KB, like a typical Claude answer
 
 
-async def seed_conversation(db_url: str, prior_turns: int) -> str:
-    """A conversation holding `prior_turns` messages (user/assistant alternating)."""
+async def seed_conversation(db_url: str, prior_turns: int, owner: str) -> str:
+    """A conversation of user `owner` (an account's id; the naive app's "local") holding
+    `prior_turns` messages (user/assistant alternating)."""
     url = async_url(db_url)
     async with session_scope(url) as session:
-        conversation = await store.create_conversation(session, LOCAL_OWNER, "benchmark")
+        conversation = await store.create_conversation(session, owner, "benchmark")
         cid = conversation.id
         for i in range(0, prior_turns, 2):
             prompt = f"Earlier question {i // 2}: " + "lorem ipsum " * (TURN_CHARS // 12)
-            user = await turns.add_user_message(session, LOCAL_OWNER, cid, prompt[:TURN_CHARS])
+            user = await turns.add_user_message(session, owner, cid, prompt[:TURN_CHARS])
             if i + 1 >= prior_turns:
                 break
             answer = Message(
@@ -37,12 +37,13 @@ async def seed_conversation(db_url: str, prior_turns: int) -> str:
                 status=MessageStatus.COMPLETE.value,
                 output_tokens=TURN_CHARS // 4,
             )
-            await turns.save_assistant_message(session, LOCAL_OWNER, answer)
+            await turns.save_assistant_message(session, owner, answer)
     return cid
 
 
-async def seed_many(db_url: str, prior_turns: int, count: int) -> list[str]:
-    return [await seed_conversation(db_url, prior_turns) for _ in range(count)]
+async def seed_many(db_url: str, prior_turns: int, owners: list[str]) -> list[str]:
+    """One conversation per owner, in order."""
+    return [await seed_conversation(db_url, prior_turns, owner) for owner in owners]
 
 
 def sqlite_path(db_url: str) -> Path:

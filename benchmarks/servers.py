@@ -26,6 +26,18 @@ ROOT = Path(__file__).resolve().parents[1]
 NAIVE_DIR = ROOT / "benchmarks" / "naive_app"
 START_TIMEOUT_S = 300.0
 BENCH_API_KEY = "sk-bench"
+# Per-user limits of the app under test. Every limit stays ON (its check runs in every
+# measured turn); only what a scenario needs beyond the default is raised: one user sends
+# ~100-200 turns a minute in the first-token and stop measurements (a 20-token reply takes
+# ~0.3 s), past the default 30. Replies at once (3: each user has one at a time) and tokens
+# per day (2,000,000: the most any account uses in a full run is ~0.5 M, the 500-turn chats)
+# stay at their defaults; failed sign-ins per address too (a benchmark's sign-ins don't
+# fail). A refused turn is an error of the run (benchmarks/users.py), never hidden.
+BENCH_LIMITS = {
+    "AI_CHAT_LIMIT_MESSAGES_PER_MINUTE": "1000",
+    "AI_CHAT_LIMIT_CONCURRENT_REPLIES": "3",
+    "AI_CHAT_LIMIT_TOKENS_PER_DAY": "2000000",
+}
 
 
 def free_port() -> int:
@@ -189,6 +201,8 @@ def app_server(
     )
     if redis_url:
         env.update(AI_CHAT_REDIS_URL=redis_url, GRANIAN_WORKERS=str(workers))
+    if not naive:
+        env.update(BENCH_LIMITS)
     env.update(extra_env or {})
     work = log_dir.parent / "work" / name
     web = work / "web" if naive else private_web_workdir(work / "web")  # naive: no UI

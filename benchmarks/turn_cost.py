@@ -24,15 +24,14 @@ from benchmarks import servers
 from benchmarks.measure import summary
 from benchmarks.rig import Rig, serve
 from benchmarks.run import _arun, shared_services
-from benchmarks.seed import seed_conversation
-from benchmarks.users import Turn, close_users, open_users
+from benchmarks.users import Turn, close_users, open_users, seed_chats
 
 SETTLE_S = 0.5  # the last pushes of a round leave before its CPU is read
 
 
 async def _rounds(rig: Rig, users: int, rounds: int, prior: int = 0) -> list[float]:
-    chats = [await seed_conversation(rig.db_url, prior) if prior else "" for _ in range(users)]
-    tabs = await open_users(rig.app, rig.port, chats)
+    chats = await seed_chats(rig, [prior] * users) if prior else [""] * users
+    tabs = await open_users(rig, chats)
     per_turn_ms: list[float] = []
     try:
         for n in range(rounds):

@@ -1,16 +1,30 @@
-"""Simulated users: a tab that opens a conversation, sends turns and watches the pushes."""
+"""Simulated users: a tab that opens a conversation, sends turns and watches the pushes.
+
+Each user is a signed-in account (`benchmarks/accounts.py`): user i of a scenario is account
+i of the server, and the conversations it opens are seeded as account i's."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ai_chat.limits.refusal import KEEP
 from ai_chat.simulator.options import strip_directives
 from ai_chat.simulator.script import reply_text
+from benchmarks.accounts import NO_ACCOUNT, Account
 from benchmarks.apps import HYDRATED, ROOT_STATE, AppProfile
 from benchmarks.client import ReflexTab
+from benchmarks.seed import seed_conversation
+
+if TYPE_CHECKING:
+    from benchmarks.rig import Rig
+
+
+class TurnRefused(RuntimeError):
+    """A limit refused a benchmark turn: the measurement is wrong, not just slow."""
 
 
 @dataclasses.dataclass
@@ -32,6 +46,7 @@ class Turn:
     regressions: int = 0  # pushes whose text did not extend the previous one
     final_text: str | None = None
     ended_at: float | None = None
+    refused: str = ""  # why a limit refused the turn (the toast's text), if one did
     done: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     streaming: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # text arrived
     _last_text: str = ""
@@ -81,9 +96,12 @@ class Turn:
 class ChatUser:
     """One browser tab of one user (its own client token and WebSocket)."""
 
-    def __init__(self, app: AppProfile, port: int, host: str = "127.0.0.1") -> None:
-        self.app = app
-        self.tab = ReflexTab(host, port, self._on_push)
+    def __init__(
+        self, app: AppProfile, port: int, host: str = "127.0.0.1", account: Account = NO_ACCOUNT
+    ) -> None:
+        self.app, self.account = app, account
+        origin = f"http://{host}:{port}"  # the page's own, as a browser sends it
+        self.tab = ReflexTab(host, port, self._on_push, cookie=account.cookie, origin=origin)
         self.turn: Turn | None = None
         self.hydrated = asyncio.Event()
         self.pushes = 0
@@ -110,6 +128,8 @@ class ChatUser:
     async def run_turn(self, turn: Turn, timeout: float) -> Turn:
         await self.send(turn)
         await asyncio.wait_for(turn.done.wait(), timeout)
+        if turn.refused:
+            raise TurnRefused(f"{self.account.username}: {turn.refused}")
         return turn
 
     async def close(self) -> None:
@@ -133,14 +153,35 @@ class ChatUser:
             turn.observe_text(seen.live_text, at, size)
         if seen.generating is False:
             turn.final_text, turn.ended_at = seen.final_text, at
+            if turn.final_text is None:  # nothing stored: was it a limit? (its toast says so)
+                turn.refused = _refusal(push.get("events"))
             turn.done.set()
 
 
-async def open_users(
-    app: AppProfile, port: int, conversation_ids: list[str], parallel: int = 25
-) -> list[ChatUser]:
-    """Connect one user per conversation id ("" = a new chat), `parallel` at a time."""
-    users = [ChatUser(app, port) for _ in conversation_ids]
+def _refusal(events: Any) -> str:
+    """The toast of a turn refused by a limit, if the push carries one."""
+    if not events:
+        return ""
+    text = json.dumps(events, ensure_ascii=False)
+    at = text.find(KEEP)
+    if at < 0:
+        return ""
+    start = text.rfind('"', 0, at) + 1  # the toast's message is a JSON string
+    return text[start : at + len(KEEP)]
+
+
+async def seed_chats(rig: Rig, histories: list[int]) -> list[str]:
+    """Conversation i holding `histories[i]` messages, owned by the server's account i."""
+    accounts = await rig.accounts.take(len(histories))  # type: ignore[union-attr]
+    pairs = zip(accounts, histories, strict=True)
+    return [await seed_conversation(rig.db_url, prior, a.user_id) for a, prior in pairs]
+
+
+async def open_users(rig: Rig, conversation_ids: list[str], parallel: int = 25) -> list[ChatUser]:
+    """User i (the server's account i, signed in) opens conversation i ("" = a new chat),
+    `parallel` at a time."""
+    accounts = await rig.accounts.take(len(conversation_ids))  # type: ignore[union-attr]
+    users = [ChatUser(rig.app, rig.port, account=a) for a in accounts]
     gate = asyncio.Semaphore(parallel)
 
     async def one(user: ChatUser, cid: str) -> None:

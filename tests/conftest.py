@@ -85,11 +85,12 @@ def app_env(
 
     Call the yielded function to override more settings (env names without the prefix).
     """
+    from ai_chat.auth import identity
     from ai_chat.generation import runtime
 
     migrations.upgrade(sqlite_url)
 
-    def configure(**overrides: str) -> None:
+    def configure(keep_sign_ins: str = "", **overrides: str) -> None:
         env = {
             "ANTHROPIC_API_KEY": "sk-test",
             "ANTHROPIC_BASE_URL": sim.base_url,
@@ -101,6 +102,8 @@ def app_env(
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         runtime.reset()
+        if not keep_sign_ins:
+            identity.clear_cache()
 
     configure()
     yield configure

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components.account_menu import account_menu
 from ai_chat.components.composer import connected
 from ai_chat.state.chat import ChatState
 from ai_chat.state.settings import SettingsState
@@ -70,6 +71,7 @@ def header() -> rx.Component:
         ),
         rx.cond(ChatState.conversation_id != "", _export_menu()),
         rx.color_mode.button(aria_label="Toggle dark mode", variant="ghost"),
+        account_menu(),
         width="100%",
         align="center",
         padding="0.75rem 1rem",

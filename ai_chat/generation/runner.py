@@ -17,8 +17,9 @@ from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.generation.turn_starts import TurnStartSlots
-from ai_chat.generation.turn_store import TurnStore
-from ai_chat.llm.errors import classify
+from ai_chat.generation.turn_store import TurnStore, assistant_row
+from ai_chat.limits import Quotas, Refusal
+from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.store.models import MessageStatus
@@ -37,8 +38,11 @@ class GenerationService:
         cancellation: Cancellation,
         live: LiveReplies,
         db_url: str | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.settings = settings
+        # Limits are checked here, where the work is done: forged events meet them too.
+        self.quotas = quotas or Quotas(settings)
         self._client_lease = client_lease
         self.cancellation = cancellation
         self.live = live
@@ -56,6 +60,14 @@ class GenerationService:
         self.turn_starts = TurnStartSlots(settings.turn_start_slots)
 
     async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
+        try:
+            async with aclosing(self._run(job)) as updates:
+                async for update in updates:
+                    yield update
+        finally:  # however the turn ended (a no-op when `_run` released them already)
+            await self.quotas.release_reply(job.generation_id)
+
+    async def _run(self, job: GenerationJob) -> AsyncIterator[Update]:
         reply = LiveReply(
             generation_id=job.generation_id,
             conversation_id=job.conversation_id or "",
@@ -63,11 +75,22 @@ class GenerationService:
             model=job.model,
         )
         async with self.turn_starts.slot():
-            started = await self.turns.user_turn(job, reply)
-            yield started
-            if isinstance(started, TurnFinished):  # nothing was stored or sent
+            # The user's and the conversation's reply slots, the message and token counts.
+            refusal = await self.quotas.admit(
+                job.owner, job.generation_id, job.limits, job.conversation_id
+            )
+            if refusal is not None:  # nothing stored or sent: the text goes back to the box
+                yield _refused(job, reply, refusal)
                 return
+            started = await self.turns.user_turn(job, reply)
+            if isinstance(started, TurnFinished):  # nothing was stored or sent
+                await self.quotas.release_reply(job.generation_id)
+                yield started
+                return
+            yield started
             request = self._request(job, started)
+        if started.created_conversation:  # its id exists now: one reply at a time in it too
+            await self.quotas.hold_conversation(job.generation_id, started.conversation_id)
         reply.conversation_id = started.conversation_id
         reply.model = request.model
         self.live.add(reply)
@@ -92,7 +115,11 @@ class GenerationService:
                 reply.finish(MessageStatus.INTERRUPTED)
             self.cancellation.unregister(job.generation_id)
             self.live.remove(job.generation_id)
-        yield await self.turns.reply(job, reply, seq=started.user_message.seq + 1)
+        finished = await self.turns.reply(job, reply, seq=started.user_message.seq + 1)
+        # Counted and freed before the tab hears of the end: its next send finds them so.
+        await self.quotas.record_tokens(job.owner, job.limits, billed_tokens(reply))
+        await self.quotas.release_reply(job.generation_id)
+        yield finished
 
     def _request(self, job: GenerationJob, started: TurnStarted) -> ReplyRequest:
         """The conversation's own settings win over the server defaults in the job."""
@@ -170,3 +197,21 @@ class GenerationService:
             coalescer.pushed(loop.time(), pushed_version)
             shown = snapshot
             yield snapshot
+
+
+def billed_tokens(reply: LiveReply) -> int:
+    """What counts against tokens per day: input, cache writes and output. Cache reads
+    are left out, as in Anthropic's own rate limits (they cost a tenth of input)."""
+    return (
+        (reply.input_tokens or 0) + (reply.cache_creation_input_tokens or 0) + reply.output_tokens
+    )
+
+
+def _refused(job: GenerationJob, reply: LiveReply, refusal: Refusal) -> TurnFinished:
+    """A turn a limit refused ends like any unsaved one: the tab shows why, the text
+    goes back into the box."""
+    error = ReplyError("limit", refusal.message, retry_after_s=refusal.retry_after_s)
+    reply.finish(MessageStatus.FAILED, error)
+    return TurnFinished(
+        assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
+    )

@@ -12,6 +12,7 @@ from ai_chat.config import get_settings
 from ai_chat.generation.cancellation import Cancellation, LocalCancellation
 from ai_chat.generation.live import LiveReplies
 from ai_chat.generation.runner import GenerationService
+from ai_chat.limits import Quotas
 from ai_chat.llm.client import ClientShards
 
 # Identifies this worker process: a generation started by another (e.g. before a restart)
@@ -57,11 +58,14 @@ def _cancellation() -> Cancellation:
 
 @lru_cache(maxsize=1)
 def get_service() -> GenerationService:
+    settings = get_settings()
     return GenerationService(
-        settings=get_settings(),
+        settings=settings,
         client_lease=client_lease,
         cancellation=_cancellation(),
         live=LiveReplies(),
+        # Limits: in Redis when configured (shared by the workers), else in this process.
+        quotas=Quotas(settings),
     )
 
 

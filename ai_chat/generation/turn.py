@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ai_chat.generation.live import LiveSnapshot
+from ai_chat.limits import UserLimits
 from ai_chat.llm.history import Turn
 from ai_chat.store.models import Conversation, MessageRow
 
@@ -22,6 +23,8 @@ class GenerationJob:
     # Edit & resend / regenerate: this stored turn and all later ones are replaced.
     replace_from_message_id: str | None = None
     new_conversation_settings: dict = dataclasses.field(default_factory=dict)
+    # The owner's limits (`limits_for(user)`); by default the server's (AI_CHAT_LIMIT_*).
+    limits: UserLimits = dataclasses.field(default_factory=UserLimits.defaults)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components.account_menu import when_signed_in
 from ai_chat.components.composer import PAGE_SCRIPT, composer
 from ai_chat.components.header import header
 from ai_chat.components.message import history_bubble, live_bubble, new_bubble
@@ -26,6 +27,10 @@ def _empty_hint() -> rx.Component:
 
 
 def chat_page() -> rx.Component:
+    return when_signed_in(_chat())
+
+
+def _chat() -> rx.Component:
     return rx.box(
         rx.box(
             sidebar(),

@@ -8,6 +8,10 @@ prefix (e.g. ``Mount("/_sim", app)``):
 - ``GET …/_records?tag=x``             JSON list of request records
 - ``DELETE …/_records``                clear them
 - ``GET …/health``                     ``{"status": "ok"}``
+
+``api_only=True`` (the app mounts it so at ``/_sim`` when there is no API key) serves the two
+Messages API routes and nothing else: the records hold every prompt and system prompt, and
+anyone who can reach the app's port could read or clear them.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ from .script import reply_text, split_tokens, thinking_text
 from .streaming import json_reply, stream_reply
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's request size limit
+# api_only: nothing reads the records, which only track requests in flight; don't keep
+# (up to 1000) past prompts in the app's memory.
+API_ONLY_RECORDS = 1
 
 
 class RequestTooLarge(Exception):
@@ -55,8 +62,16 @@ class RequestTooLarge(Exception):
 class SimulatorApp:
     """ASGI callable. ``recorder`` holds what each /v1/messages request did."""
 
-    def __init__(self, recorder: Recorder | None = None, env: Mapping[str, str] | None = None):
-        self.recorder = recorder if recorder is not None else Recorder()
+    def __init__(
+        self,
+        recorder: Recorder | None = None,
+        env: Mapping[str, str] | None = None,
+        api_only: bool = False,
+    ):
+        self.api_only = api_only
+        if recorder is None:
+            recorder = Recorder(API_ONLY_RECORDS) if api_only else Recorder()
+        self.recorder = recorder
         # Env is read once, here: a bad AI_CHAT_SIM_* value fails at startup, not per request.
         self.base_options: SimOptions = from_env(os.environ if env is None else env)
 
@@ -79,6 +94,8 @@ class SimulatorApp:
                 await send_error(send, 405, request_id, f"{method} not allowed")
                 return
             await self._messages(scope, receive, send, request_id)
+        elif self.api_only:  # the records and health check are the standalone server's
+            await send_error(send, 404, request_id, f"Not found: {method} {scope['path']}")
         elif path.endswith("/_records") and method in ("GET", "DELETE"):
             await self._records(scope, send, request_id, method)
         elif path.endswith("/health"):
@@ -181,10 +198,15 @@ class SimulatorApp:
 
 
 def create_app(
-    recorder: Recorder | None = None, env: Mapping[str, str] | None = None
+    recorder: Recorder | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    api_only: bool = False,
 ) -> SimulatorApp:
-    """The simulator ASGI app; `env` defaults to os.environ (AI_CHAT_SIM_* read now)."""
-    return SimulatorApp(recorder, env)
+    """The simulator ASGI app; `env` defaults to os.environ (AI_CHAT_SIM_* read now).
+    `api_only`: only `/v1/messages` and `/v1/messages/count_tokens` (what the SDK calls),
+    for mounting inside the served app; the records and health routes answer 404."""
+    return SimulatorApp(recorder, env, api_only=api_only)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -45,10 +45,12 @@ class SimulatorServer:
         env: Mapping[str, str] | None = None,
         graceful_shutdown_s: float = 0.5,
         mount_path: str = "",
+        api_only: bool = False,
     ) -> None:
         """`mount_path` (e.g. "/_sim") serves the app inside a Starlette ``Mount``, the way the
-        main app does; `base_url` then includes it."""
-        self.app: SimulatorApp = create_app(recorder, env)
+        main app does; `base_url` then includes it. `api_only` serves the Messages API
+        routes only, as the main app mounts it (no records or health endpoints)."""
+        self.app: SimulatorApp = create_app(recorder, env, api_only=api_only)
         self.host = host
         self.mount_path = mount_path.rstrip("/")
         self._port = port

@@ -7,16 +7,17 @@ from typing import Any
 
 import reflex as rx
 
+from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import model_info
+from ai_chat.state import payloads
+from ai_chat.state.auth import signed_in, to_signin
 from ai_chat.state.views import ChatMessage, format_cost, to_view
 from ai_chat.store import conversations as store
 from ai_chat.store import export
 from ai_chat.store.db import read_scope
 from ai_chat.store.models import new_id
 
-# Single-user until accounts land; every query already takes the owner.
-LOCAL_OWNER = "local"
 COMPOSER_ID = "message"
 CONTINUE_PROMPT = "Please continue where you stopped."
 # New turns are kept apart from the loaded history so that a turn resends only them; past
@@ -63,10 +64,14 @@ class ChatState(rx.State):
         """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB."""
         from ai_chat.state.live import LiveState, orphan_toast
 
+        who = await signed_in(self)
+        if who is None:
+            self._reset_conversation()
+            return None  # AuthState.guard, first in on_load, sends the tab to sign in
         # The route's `[cid]` (raw router data: also works before the app registers the route).
         cid = str((self.router_data.get("query") or {}).get("cid", "") or "")
         live = await self.get_state(LiveState)
-        orphan = live.recover_orphan()
+        orphan = live._recover_orphan()
         if not cid:
             # Keep the screen only while its first turn is creating the conversation.
             if not (live.generating and not live.live_conversation_id):
@@ -74,8 +79,12 @@ class ChatState(rx.State):
             return orphan_toast() if orphan else None
         try:
             async with read_scope() as session:
-                conversation = await store.get_conversation(session, LOCAL_OWNER, cid)
-                rows = await store.list_messages(session, LOCAL_OWNER, cid) if conversation else []
+                conversation = (
+                    await store.get_conversation(session, who.user_id, cid)
+                    if payloads.entity_id(cid)
+                    else None
+                )
+                rows = await store.list_messages(session, who.user_id, cid) if conversation else []
         except Exception as exc:  # noqa: BLE001 - the page must still render
             self.load_error = f"Could not load this conversation: {type(exc).__name__}"
             return rx.toast.error(self.load_error)
@@ -94,13 +103,20 @@ class ChatState(rx.State):
     @rx.event
     async def export(self, fmt: str):
         """Download the open conversation as Markdown (`md`) or JSON (`json`)."""
+        if fmt not in ("md", "json"):
+            return payloads.malformed()
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         if not self.conversation_id:
             return rx.toast.info("Nothing to export yet.")
-        async with read_scope() as session:
-            conversation = await store.require_conversation(
-                session, LOCAL_OWNER, self.conversation_id
-            )
-            rows = await store.list_messages(session, LOCAL_OWNER, self.conversation_id)
+        try:
+            async with read_scope() as session:
+                conversation = await store.require_conversation(
+                    session, who.user_id, self.conversation_id
+                )
+                rows = await store.list_messages(session, who.user_id, self.conversation_id)
+        except store.ConversationNotFound:
+            return rx.toast.error("That conversation no longer exists.")
         if fmt == "json":
             data, suffix = export.to_json(conversation, rows), "json"
         else:
@@ -124,11 +140,11 @@ class ChatState(rx.State):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def shown_messages(self) -> list[ChatMessage]:
+    def _shown_messages(self) -> list[ChatMessage]:
         """Every stored turn the tab shows, oldest first."""
         return [*self.messages, *self.new_messages]
 
-    def shows_recent(self, message_id: str, within: int = 8) -> bool:
+    def _shows_recent(self, message_id: str, within: int = 8) -> bool:
         """Whether `message_id` is among the newest `within` turns shown: no pass over the
         history (each item read through a list var is wrapped for change tracking)."""
         recent = self.new_messages[-within:]
@@ -136,9 +152,9 @@ class ChatState(rx.State):
             recent = [*self.messages[len(recent) - within :], *recent]
         return any(m.id == message_id for m in recent)
 
-    def add_message(self, message: ChatMessage) -> None:
+    def _add_message(self, message: ChatMessage) -> None:
         if len(self.new_messages) >= fold_limit(len(self.messages)):
-            self.messages, self.new_messages = self.shown_messages(), []
+            self.messages, self.new_messages = self._shown_messages(), []
         self.new_messages.append(message)
 
     def _truncate_from(self, message_id: str) -> bool:
@@ -157,7 +173,10 @@ class ChatState(rx.State):
     async def send(self, form_data: dict):
         """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
         double click finds the first turn already running and does nothing."""
-        text = str(form_data.get(COMPOSER_ID, ""))
+        form = payloads.form(form_data)
+        text = form.get(COMPOSER_ID, "") if form is not None else None
+        if not isinstance(text, str):
+            return payloads.malformed()
         if not text.strip():
             return None
         limit = get_settings().max_message_chars
@@ -166,28 +185,36 @@ class ChatState(rx.State):
                 f"Your message is {len(text):,} characters; the limit is {limit:,}. "
                 "Shorten it and send again (your text is still in the box)."
             )
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         # Editing replaces that message and everything after it.
-        return await self._start_turn(text, replace_from=self.editing_id or None)
+        return await self._start_turn(who, text, replace_from=self.editing_id or None)
 
     @rx.event
     async def regenerate(self):
         """A new reply to the last user message; the old reply is replaced (also Retry)."""
-        last_user = next((m for m in reversed(self.shown_messages()) if m.role == "user"), None)
+        if (who := await signed_in(self)) is None:
+            return to_signin()
+        last_user = next((m for m in reversed(self._shown_messages()) if m.role == "user"), None)
         if last_user is None:
             return None
         return await self._start_turn(
-            last_user.content, replace_from=last_user.id, reuse_id=last_user.id
+            who, last_user.content, replace_from=last_user.id, reuse_id=last_user.id
         )
 
     @rx.event
     async def continue_reply(self):
         """After a stopped reply: ask Claude to pick up where it stopped (a visible new turn,
         which every model supports, rather than a prefill some models reject)."""
-        return await self._start_turn(CONTINUE_PROMPT, replace_from=None)
+        if (who := await signed_in(self)) is None:
+            return to_signin()
+        return await self._start_turn(who, CONTINUE_PROMPT, replace_from=None)
 
     @rx.event
     def start_edit(self, message_id: str):
-        message = next((m for m in self.shown_messages() if m.id == message_id), None)
+        if payloads.entity_id(message_id) is None:
+            return payloads.malformed()
+        message = next((m for m in self._shown_messages() if m.id == message_id), None)
         if message is None or message.role != "user":
             return None
         self.editing_id = message_id
@@ -198,31 +225,39 @@ class ChatState(rx.State):
         self.editing_id = ""
         return rx.set_value(COMPOSER_ID, "")
 
-    async def _start_turn(self, text: str, replace_from: str | None, reuse_id: str = ""):
+    async def _start_turn(
+        self, who: Identity, text: str, replace_from: str | None, reuse_id: str = ""
+    ):
         from ai_chat.state.live import LiveState
 
         live = await self.get_state(LiveState)
-        live.recover_orphan()
+        live._recover_orphan()
         if live.generating:
             if live.stopping and not replace_from:  # "send right after stop": sent next
                 live._queued_text = text
                 return rx.set_value(COMPOSER_ID, "")
+            if text == live._user_text and not replace_from:
+                return None  # the same Enter twice before the box was cleared: sent once
             if live.live_conversation_id != self.conversation_id:
                 return rx.toast.info(
                     "A reply is still streaming in another conversation. "
                     "Wait for it or stop it there; your text is still in the box."
                 )
-            return None  # a second click while this turn starts: one turn, not two
+            # Enter pressed again while this turn starts or streams: said, not dropped.
+            return rx.toast.info(
+                "Claude is still replying. Wait for it or press Stop; "
+                "your text is still in the box."
+            )
         if replace_from and not self._truncate_from(replace_from):
             self.editing_id = ""
             return rx.toast.error("That message is no longer in this conversation.")
         user_message_id = reuse_id or new_id()
-        self.add_message(ChatMessage(id=user_message_id, role="user", content=text))
-        live.begin(self.conversation_id, text, user_message_id, replace_from or "")
+        self._add_message(ChatMessage(id=user_message_id, role="user", content=text))
+        live._begin(who, self.conversation_id, text, user_message_id, replace_from or "")
         if not self.conversation_id:  # settings chosen before the first message
             from ai_chat.state.settings import SettingsState
 
-            live._new_settings = (await self.get_state(SettingsState)).take_pending()
+            live._new_settings = (await self.get_state(SettingsState))._take_pending()
         clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
         self._assign(editing_id="")
         events = [LiveState.generate]

@@ -7,11 +7,13 @@ from typing import NamedTuple
 
 import reflex as rx
 
+from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
 from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
-from ai_chat.state.chat import COMPOSER_ID, LOCAL_OWNER, ChatState
+from ai_chat.limits.user_limits import limits_for
+from ai_chat.state.chat import COMPOSER_ID, ChatState
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.views import to_view
 from ai_chat.store.models import MessageStatus, new_id
@@ -49,10 +51,18 @@ class LiveState(ChatState):
     _replace_from: str = ""
     _new_settings: dict = {}
     _live_title: str = ""  # the conversation's title, for the sidebar at the turn's end
+    _who: Identity | None = None  # whose turn it is (resolved by the handler that began it)
+    _claimed: bool = False  # a `generate` has taken the turn: a second (forged) one can't
 
-    def begin(
-        self, conversation_id: str, user_text: str, user_message_id: str, replace_from: str = ""
+    def _begin(
+        self,
+        who: Identity,
+        conversation_id: str,
+        user_text: str,
+        user_message_id: str,
+        replace_from: str = "",
     ) -> None:
+        self._who, self._claimed = who, False
         self._replace_from, self._user_text = replace_from, user_text
         self._user_message_id, self._owner_process = user_message_id, runtime.PROCESS_ID
         self.generation_id, self.live_message_id = new_id(), new_id()
@@ -83,8 +93,9 @@ class LiveState(ChatState):
         )
         self._user_text = self._user_message_id = self._owner_process = ""
         self._replace_from, self._new_settings, self._live_title = "", {}, ""
+        self._who, self._claimed = None, False
 
-    def recover_orphan(self) -> bool:
+    def _recover_orphan(self) -> bool:
         """Clear a generation whose server process died (its task can't be reached)."""
         if self.generating and runtime.is_orphaned(self._owner_process):
             self._end()
@@ -98,11 +109,11 @@ class LiveState(ChatState):
     @rx.event
     async def stop(self):
         """Stop button / Esc. Cancels the task that holds the Claude stream (closes it now)."""
-        if self.recover_orphan():
+        if self._recover_orphan():
             return orphan_toast()
-        await self.stop_generation()
+        await self._stop_generation()
 
-    async def stop_generation(self) -> None:
+    async def _stop_generation(self) -> None:
         if not self.generating or self.stopping:
             return
         self.stopping = True
@@ -142,11 +153,13 @@ class LiveState(ChatState):
 
     def _job(self) -> GenerationJob | None:
         """The turn `begin` set up, or None if there is none (stopped, or already ended)."""
-        if not self.generating or not self._user_text:
+        if not self.generating or not self._user_text or self._claimed or self._who is None:
             return None
+        self._claimed = True
         settings = get_settings()
         return GenerationJob(
-            owner=LOCAL_OWNER,
+            owner=self._who.user_id,
+            limits=limits_for(self._who),
             conversation_id=self.live_conversation_id or None,
             user_text=self._user_text,
             user_message_id=self._user_message_id or None,
@@ -184,14 +197,14 @@ class LiveState(ChatState):
         shown = chat.conversation_id == self.live_conversation_id
         # on_load may have re-read it from the DB already (ids are stable): then it is among
         # the newest turns, as this tab sends nothing into the chat while its reply streams.
-        if shown and not chat.shows_recent(update.message.id):
-            chat.add_message(to_view(update.message))
+        if shown and not chat._shows_recent(update.message.id):
+            chat._add_message(to_view(update.message))
         queued, self._queued_text = self._queued_text, ""
         sidebar = await self.get_state(SidebarState)
         listed = (
             update.user_turn_saved
             and not update.conversation_deleted
-            and sidebar.bring_to_top(update.message.conversation_id, self._live_title)
+            and sidebar._bring_to_top(update.message.conversation_id, self._live_title)
         )
         self._end()
         self.announcement = _announce_end(update)

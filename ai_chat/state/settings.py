@@ -10,7 +10,9 @@ import reflex as rx
 
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import MODELS, model_info
-from ai_chat.state.chat import LOCAL_OWNER, ChatState, model_label
+from ai_chat.state import payloads
+from ai_chat.state.auth import signed_in, to_signin
+from ai_chat.state.chat import ChatState, model_label
 from ai_chat.store import conversations as store
 from ai_chat.store.db import read_scope, session_scope
 
@@ -87,11 +89,18 @@ class SettingsState(rx.State):
 
     @rx.event
     async def open_dialog(self):
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         chat = await self.get_state(ChatState)
         values = self._pending
         if chat.conversation_id:
-            async with read_scope() as session:
-                conv = await store.require_conversation(session, LOCAL_OWNER, chat.conversation_id)
+            try:
+                async with read_scope() as session:
+                    conv = await store.require_conversation(
+                        session, who.user_id, chat.conversation_id
+                    )
+            except store.ConversationNotFound:
+                return rx.toast.error("That conversation no longer exists.")
             values = {k: getattr(conv, k) for k in store.SETTING_FIELDS}
         self._show(values)
         self.open = True
@@ -102,21 +111,30 @@ class SettingsState(rx.State):
 
     @rx.event
     async def save(self, form: dict):
+        if (checked := payloads.form(form)) is None:
+            return payloads.malformed()
         try:
-            values = parse_settings(form)
+            values = parse_settings(checked)
         except SettingsError as exc:
             return rx.toast.error(str(exc))
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         chat = await self.get_state(ChatState)
         if chat.conversation_id:
-            async with session_scope() as session:
-                await store.update_settings(session, LOCAL_OWNER, chat.conversation_id, values)
+            try:
+                async with session_scope() as session:
+                    await store.update_settings(
+                        session, who.user_id, chat.conversation_id, values
+                    )
+            except store.ConversationNotFound:
+                return rx.toast.error("That conversation no longer exists.")
         else:
             self._pending = values
         chat.model_label = model_label(values["model"])
         self.open = False
         return rx.toast.success("Settings saved for this conversation.")
 
-    def take_pending(self) -> dict:
+    def _take_pending(self) -> dict:
         pending, self._pending = self._pending, {}
         return pending
 

@@ -7,7 +7,9 @@ import dataclasses
 import reflex as rx
 
 from ai_chat.generation import runtime
-from ai_chat.state.chat import LOCAL_OWNER, ChatState
+from ai_chat.state import payloads
+from ai_chat.state.auth import signed_in, to_signin
+from ai_chat.state.chat import ChatState
 from ai_chat.store import conversation_list
 from ai_chat.store.conversations import ConversationNotFound
 from ai_chat.store.db import read_scope, session_scope
@@ -35,10 +37,10 @@ class SidebarState(rx.State):
     def toggle_mobile(self):
         self.mobile_open = not self.mobile_open
 
-    async def _page(self, offset: int) -> list[ConversationItem]:
+    async def _page(self, owner: str, offset: int) -> list[ConversationItem]:
         async with read_scope() as session:
             rows = await conversation_list.list_conversations(
-                session, LOCAL_OWNER, self.query, limit=PAGE_SIZE + 1, offset=offset
+                session, owner, self.query, limit=PAGE_SIZE + 1, offset=offset
             )
         self.has_more = len(rows) > PAGE_SIZE
         return [ConversationItem(r.id, r.title or "Untitled") for r in rows[:PAGE_SIZE]]
@@ -46,12 +48,15 @@ class SidebarState(rx.State):
     @rx.event
     async def refresh(self):
         self.mobile_open = False  # runs on every page load: a chosen conversation closes it
+        if (who := await signed_in(self)) is None:
+            self.items, self.has_more = [], False
+            return None
         try:
-            self.items = await self._page(0)
+            self.items = await self._page(who.user_id, 0)
         except Exception:  # noqa: BLE001 - the chat must work even if the list can't load
             return rx.toast.error("Could not load your conversations.")
 
-    def bring_to_top(self, conversation_id: str, title: str) -> bool:
+    def _bring_to_top(self, conversation_id: str, title: str) -> bool:
         """A turn just ended in this conversation: list it first, titled `title`, as a
         refresh would. Done in place, without reading the database: at the end of every
         turn, a refresh per tab was the worker's busiest moment. False when only a refresh
@@ -73,16 +78,24 @@ class SidebarState(rx.State):
 
     @rx.event
     async def search(self, query: str):
-        self.query = query[:200]
+        if (checked := payloads.text(query, 10_000)) is None:
+            return payloads.malformed()
+        self.query = checked[:200]
         return SidebarState.refresh
 
     @rx.event
     async def load_more(self):
-        self.items = self.items + await self._page(len(self.items))
+        if (who := await signed_in(self)) is None:
+            return to_signin()
+        self.items = self.items + await self._page(who.user_id, len(self.items))
+        return None
 
     @rx.event
     def open_rename(self, conversation_id: str, title: str):
+        if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
+            return payloads.malformed()
         self.rename_id, self.rename_title = conversation_id, title
+        return None
 
     @rx.event
     def close_dialogs(self):
@@ -90,11 +103,16 @@ class SidebarState(rx.State):
 
     @rx.event
     async def save_rename(self, form_data: dict):
-        title = str(form_data.get("title", ""))
+        form = payloads.form(form_data)
+        title = form.get("title", "") if form is not None else None
+        if not isinstance(title, str) or len(title) > 10_000:
+            return payloads.malformed()
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         try:
             async with session_scope() as session:
                 renamed = await conversation_list.rename_conversation(
-                    session, LOCAL_OWNER, self.rename_id, title
+                    session, who.user_id, self.rename_id, title
                 )
         except (ValueError, ConversationNotFound) as exc:
             return rx.toast.error(str(exc) or "That conversation no longer exists.")
@@ -108,25 +126,31 @@ class SidebarState(rx.State):
 
     @rx.event
     def open_delete(self, conversation_id: str, title: str):
+        if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
+            return payloads.malformed()
         self.delete_id, self.delete_title = conversation_id, title
+        return None
 
     @rx.event
     async def confirm_delete(self):
         from ai_chat.state.live import LiveState  # live imports this module
 
         doomed, self.delete_id = self.delete_id, ""
+        if (who := await signed_in(self)) is None:
+            return to_signin()
         live = await self.get_state(LiveState)
         if live.generating and live.live_conversation_id == doomed:
-            await live.stop_generation()  # nothing left to save the reply into
+            await live._stop_generation()  # nothing left to save the reply into
         try:
             async with session_scope() as session:
-                await conversation_list.delete_conversation(session, LOCAL_OWNER, doomed)
+                await conversation_list.delete_conversation(session, who.user_id, doomed)
+            # And other tabs' replies there, on any worker. Stopped once the deletion is
+            # committed, so that their save finds nothing and their tabs are told why
+            # (stopped first, a reply could be saved just before the deletion took it away
+            # unannounced). Only after this user's own deletion: a foreign id stops nothing.
+            await runtime.get_service().cancellation.stop_conversation(doomed)
         except ConversationNotFound:
             pass  # already gone: the list refresh below shows the truth
-        # And other tabs' replies there, on any worker. Stopped once the deletion is
-        # committed, so that their save finds nothing and their tabs are told why (stopped
-        # first, a reply could be saved just before the deletion took it away unannounced).
-        await runtime.get_service().cancellation.stop_conversation(doomed)
         self.items = [i for i in self.items if i.id != doomed]
         chat = await self.get_state(ChatState)
         events = [rx.toast.success("Conversation deleted.")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ai_chat.config import get_settings
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
@@ -24,7 +25,7 @@ class ChatMessage:
     thinking: str = ""
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
-    cost_usd: float = 0.0  # 0 when unknown (no usage, or a model without a price)
+    cost_usd: float = 0.0  # 0 when unknown (no usage, a model without a price, simulated)
     cost_label: str = ""
 
 
@@ -45,13 +46,21 @@ def to_view(message: Message | MessageRow) -> ChatMessage:
         thinking=message.thinking or "",
         cache_read_tokens=message.cache_read_input_tokens or 0,
         cache_write_tokens=message.cache_creation_input_tokens or 0,
-        cost_usd=(cost := _cost(message)),
+        cost_usd=(cost := 0.0 if priceless() else _cost(message)),
         cost_label=format_cost(cost),
     )
 
 
+def priceless() -> bool:
+    """Replies come from the built-in simulator (no API key): they cost nothing, so no
+    dollar amount is shown for them, per reply or for the conversation (`ChatState.total_cost`
+    sums `cost_usd`). An explicit ANTHROPIC_BASE_URL counts as priced: it may be a gateway
+    to Claude, and the app can't tell (a standalone simulator there is a test setup)."""
+    return get_settings().use_simulator
+
+
 def format_cost(usd: float) -> str:
-    if not usd:
+    if not usd or priceless():
         return ""
     return "<$0.0001" if usd < 0.0001 else f"${usd:.4f}"
 

@@ -106,3 +106,8 @@ class MessageRow:
     error: str | None = None
     created_at: datetime = dataclasses.field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+# The account tables live in users.py; imported here so that every importer of the models
+# (alembic, `reflex db`, the app) registers them too.
+from ai_chat.store import users as _users  # noqa: E402, F401

@@ -12,8 +12,7 @@ import psutil
 
 from benchmarks import measure
 from benchmarks.rig import Rig
-from benchmarks.seed import seed_many
-from benchmarks.users import ChatUser, Turn, close_users, open_users
+from benchmarks.users import ChatUser, Turn, close_users, open_users, seed_chats
 
 LAG_BOUND_MS = 250.0
 # The simulator's records and the users' receive times are wall-clock stamps of two
@@ -57,8 +56,8 @@ async def _open_spread(rigs: Sequence[Rig], streams: int) -> list[ChatUser]:
     n = len(rigs)
     groups = []
     for k, rig in enumerate(rigs):
-        chats = await seed_many(rig.db_url, 0, len(range(k, streams, n)))
-        groups.append(await open_users(rig.app, rig.port, chats))
+        chats = await seed_chats(rig, [0] * len(range(k, streams, n)))
+        groups.append(await open_users(rig, chats))
     return interleave(groups)
 
 
@@ -126,6 +125,7 @@ async def step(
     from_send: list[float] = []  # what the user waits: Send → first text on screen
     lost = dup = regressions = missing = failed = 0
     unfinished = sum(1 for t in turns if not t.done.is_set())
+    refused = [t.refused for t in turns if t.refused]  # by a limit: never expected
     for turn in turns:
         if not turn.done.is_set():
             continue  # not lost: still arriving (reported as unfinished, fails the step)
@@ -172,6 +172,8 @@ async def step(
         "missing_records": missing,  # never reached the simulator
         "clock_step_ms": clock_step_ms,  # the wall clock's jump during the step, if any
         "failed_turns": failed,  # ended with no reply text
+        "refused": len(refused),  # of those, refused by a per-user limit (an error)
+        "refusal": refused[0] if refused else "",
         "unfinished": unfinished,
         # while the replies stream (each lasts tokens/tps seconds), all streams together
         "pushes_per_s": pushes / (turns[0].tokens / turns[0].tps) if turns else 0.0,
@@ -235,7 +237,8 @@ async def ramp(
             f"turn end p50/p99 {result['turn_end_ms']['p50']:.0f}/"
             f"{result['turn_end_ms']['p99']:.0f} ms  "
             f"pushes/s {result['pushes_per_s']:.0f}  lost {result['lost']} dup {result['dup']} "
-            f"unfinished {result['unfinished']}  cores: server {result['cpu']['server']:.2f} "
+            f"unfinished {result['unfinished']} refused {result.get('refused', 0)}  "
+            f"cores: server {result['cpu']['server']:.2f} "
             f"sim {result['cpu']['simulator']:.2f} gen {result['cpu']['generator']:.2f} "
             f"other {result['cpu']['other']:.2f}"
         )
@@ -270,5 +273,5 @@ def capacity(steps: list[dict[str, Any]]) -> int:
 
 
 def within_bound(step: dict[str, Any]) -> bool:
-    clean = not (step["lost"] or step["dup"] or step.get("unfinished"))
+    clean = not (step["lost"] or step["dup"] or step.get("unfinished") or step.get("refused"))
     return clean and step["lag_ms"]["p99"] <= LAG_BOUND_MS

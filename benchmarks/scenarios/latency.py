@@ -6,24 +6,20 @@ import asyncio
 from typing import Any
 
 from benchmarks import measure
-from benchmarks.apps import AppProfile
-from benchmarks.seed import seed_conversation
-from benchmarks.users import ChatUser, Turn
+from benchmarks.rig import Rig
+from benchmarks.users import ChatUser, Turn, TurnRefused, open_users, seed_chats
 
 TURN_TIMEOUT_S = 60.0
 
 
-async def _open(app: AppProfile, port: int, db_url: str) -> ChatUser:
-    user = ChatUser(app, port)
-    await user.open(await seed_conversation(db_url, 0))
+async def _open(rig: Rig) -> ChatUser:
+    (user,) = await open_users(rig, await seed_chats(rig, [0]))
     return user
 
 
-async def first_token(
-    app: AppProfile, port: int, sim_url: str, db_url: str, runs: int
-) -> dict[str, Any]:
+async def first_token(rig: Rig, sim_url: str, runs: int) -> dict[str, Any]:
     """Simulator wrote the first delta → the push carrying it reached the client."""
-    user = await _open(app, port, db_url)
+    user = await _open(rig)
     samples: list[float] = []
     lost = dup = 0
     try:
@@ -44,7 +40,12 @@ async def _stop_once(user: ChatUser, sim_url: str, silent: bool) -> float:
     extra = "ping=0" if silent else ""
     turn = Turn(tokens=3000, tps=100, ttft=20 if silent else 0, extra=extra)
     await user.send(turn)
-    await measure.wait_record(sim_url, turn.tag, "arrived_at")
+    try:
+        await measure.wait_record(sim_url, turn.tag, "arrived_at")
+    except TimeoutError:
+        if turn.refused:  # never reached Claude: a limit said no
+            raise TurnRefused(f"{user.account.username}: {turn.refused}") from None
+        raise
     if silent:
         await asyncio.sleep(0.2)  # well inside the 20 s of silence
     else:
@@ -57,11 +58,9 @@ async def _stop_once(user: ChatUser, sim_url: str, silent: bool) -> float:
     return (record["disconnected_at"] - turn.stop_sent_at) * 1000
 
 
-async def stop(
-    app: AppProfile, port: int, sim_url: str, db_url: str, runs: int, silent: bool
-) -> dict[str, Any]:
+async def stop(rig: Rig, sim_url: str, runs: int, silent: bool) -> dict[str, Any]:
     """The Stop event left the client → the simulator saw its HTTP connection close."""
-    user = await _open(app, port, db_url)
+    user = await _open(rig)
     samples: list[float] = []
     try:
         for _ in range(runs):

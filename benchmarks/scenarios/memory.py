@@ -30,10 +30,10 @@ async def _settled_rss(rig: Rig, settle_s: float) -> int:
 
 async def idle_sessions(rig: Rig, sessions: int, settle_s: float = SETTLE_S) -> dict[str, Any]:
     """Connect `sessions` tabs that hydrate `/` and then do nothing."""
-    warm = await open_users(rig.app, rig.port, [""] * 20)  # first-use allocations
+    warm = await open_users(rig, [""] * 20)  # first-use allocations
     await close_users(warm)
     before = await _settled_rss(rig, settle_s)
-    users = await open_users(rig.app, rig.port, [""] * sessions)
+    users = await open_users(rig, [""] * sessions)
     during = await _settled_rss(rig, settle_s)
     await close_users(users)
     after = await _settled_rss(rig, settle_s)
@@ -70,7 +70,7 @@ async def soak(
     from ai_chat.state.chat import ChatState
 
     new_chat = format_event_handler(ChatState.event_handlers["new_chat"])
-    users = await open_users(rig.app, rig.port, [""] * users_n)
+    users = await open_users(rig, [""] * users_n)
     turns: list[Turn] = []
     samples: list[tuple[float, int]] = []
     start = time.monotonic()

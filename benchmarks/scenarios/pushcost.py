@@ -9,13 +9,11 @@ from typing import Any
 
 from benchmarks import measure
 from benchmarks.rig import Rig
-from benchmarks.seed import seed_conversation
-from benchmarks.users import ChatUser, Turn, close_users, open_users
+from benchmarks.users import ChatUser, Turn, close_users, open_users, seed_chats
 
 
 async def _seeded_users(rig: Rig, histories: list[int]) -> list[ChatUser]:
-    cids = [await seed_conversation(rig.db_url, h) for h in histories]
-    return await open_users(rig.app, rig.port, cids, parallel=5)
+    return await open_users(rig, await seed_chats(rig, histories), parallel=5)
 
 
 async def reply_bytes(rig: Rig, cells: list[tuple[int, int]], tps: float) -> list[dict[str, Any]]:

@@ -18,13 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from benchmarks.rig import Rig
-from benchmarks.seed import (
-    seed_conversation,
-    sqlite_change_counter,
-    sqlite_counts,
-    sqlite_journal_mode,
-)
-from benchmarks.users import Turn, close_users, open_users
+from benchmarks.seed import sqlite_change_counter, sqlite_counts, sqlite_journal_mode
+from benchmarks.users import Turn, close_users, open_users, seed_chats
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_STATS = (
@@ -34,8 +29,8 @@ PG_STATS = (
 
 
 async def _turns(rig: Rig, existing: bool, count: int) -> dict[str, int]:
-    cids = [await seed_conversation(rig.db_url, 2) if existing else "" for _ in range(count)]
-    users = await open_users(rig.app, rig.port, cids, parallel=5)
+    cids = await seed_chats(rig, [2] * count) if existing else [""] * count
+    users = await open_users(rig, cids, parallel=5)
     await asyncio.sleep(1)  # on_load's reads done; nothing else is running
     before = _snapshot(rig)
     try:
@@ -113,8 +108,7 @@ async def _pg_settled(url: str, timeout: float = 20.0) -> dict[str, int]:
 
 async def pg_writes(rig: Rig, count: int) -> dict[str, Any]:
     """Row writes per turn in existing chats (inserted + updated + deleted rows)."""
-    cids = [await seed_conversation(rig.db_url, 2) for _ in range(count)]
-    users = await open_users(rig.app, rig.port, cids, parallel=5)
+    users = await open_users(rig, await seed_chats(rig, [2] * count), parallel=5)
     before = await _pg_settled(rig.db_url)
     try:
         for user in users:

@@ -1,8 +1,12 @@
 """Real-browser end-to-end fixtures: the app served as users run it, and Chromium.
 
-`served_app` starts `reflex run --env prod` once per session (frontend + backend + the
-built-in Claude simulator on one free port, a fresh migrated SQLite DB) and tears the
-whole process group down afterwards. `page` is a fresh browser context + page per test.
+`served_app` starts `reflex run --env prod` once per session (frontend + backend on one
+free port, a fresh migrated SQLite DB), talking to a standalone Claude simulator
+(`python -m ai_chat.simulator`, whose records the tests read: the app's built-in one serves
+the Messages API only), and tears both process groups down afterwards. `builtin_app` is the
+app as `make run` serves it without a key: the built-in simulator at /_sim and its purple
+badge (started only for the tests that ask for it). `page` is a fresh browser context + page
+per test.
 
 Artifacts (server log, screenshots, failure screenshots) go to test-artifacts/e2e/.
 """
@@ -27,8 +31,10 @@ import psutil
 import pytest
 
 from ai_chat.store.migrations import upgrade
+from benchmarks import servers
 from benchmarks.servers import bun_path, free_port, private_web_workdir
 from tests.conftest import service_missing
+from tests.e2e.accounts import Account, Accounts, add_session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -72,14 +78,16 @@ class ServedApp:
     db_url: str
     log_path: Path
     pid: int
+    sim_url: str = ""  # the standalone simulator the app talks to ("": the built-in one)
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
 
     def sim_records(self, tag: str) -> list[dict[str, Any]]:
         """The simulator's records of /v1/messages requests carrying this tag, oldest first."""
+        assert self.sim_url, "the built-in simulator serves no records: use `served_app`"
         query = urllib.parse.urlencode({"tag": tag})
-        with urllib.request.urlopen(self.url(f"/_sim/_records?{query}"), timeout=5) as response:
+        with urllib.request.urlopen(f"{self.sim_url}/_records?{query}", timeout=5) as response:
             return json.loads(response.read())
 
     def wait_for_records(
@@ -129,8 +137,32 @@ def _stop_process_tree(proc: subprocess.Popen, tracked: list[psutil.Process]) ->
 
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """The app pointed at a standalone simulator (its records are the tests' view of what
+    reached "Claude"). An explicit endpoint: no Simulator badge, prices shown."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    workdir = tmp_path_factory.mktemp("e2e-app")
+    with servers.simulator(ARTIFACTS) as (sim_url, _sim_proc):
+        extra = {"ANTHROPIC_BASE_URL": sim_url, "ANTHROPIC_API_KEY": "sk-e2e-simulator"}
+        with _serve_app(tmp_path_factory, "e2e-app", "server.log", extra) as app:
+            yield dataclasses.replace(app, sim_url=sim_url)
+
+
+@pytest.fixture(scope="session")
+def builtin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """The app as `make run` serves it with no key: the built-in simulator mounted at /_sim.
+    AI_CHAT_AUTH=none (this machine only, no sign-in): its tests are about what any page or
+    client can do before signing in, and about the simulator's badge and prices."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    extra = {"AI_CHAT_AUTH": "none"}
+    with _serve_app(tmp_path_factory, "e2e-builtin", "server-builtin.log", extra) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def _serve_app(
+    tmp_path_factory: pytest.TempPathFactory, name: str, log_name: str, extra: dict[str, str]
+) -> Iterator[ServedApp]:
+    """`reflex run --env prod` on a free port with a fresh migrated SQLite DB, until exit."""
+    workdir = tmp_path_factory.mktemp(name)
     db_url = f"sqlite:///{workdir / 'e2e.db'}"
     upgrade(db_url)
     port = free_port()
@@ -138,8 +170,9 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("ANTHROPIC_", "AI_CHAT_"))  # simulator mode, default settings
+        if not k.startswith(("ANTHROPIC_", "AI_CHAT_"))  # default settings, then `extra`
     }
+    env.update(extra)
     env.update(
         AI_CHAT_PORT=str(port),
         AI_CHAT_DB_URL=db_url,
@@ -149,7 +182,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         REFLEX_STATES_WORKDIR=str(workdir / "states"),
         PYTHONUNBUFFERED="1",
     )
-    log_path = ARTIFACTS / "server.log"
+    log_path = ARTIFACTS / log_name
     log = log_path.open("w")
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "reflex"), "run", "--env", "prod"],
@@ -216,14 +249,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+@pytest.fixture(scope="session")
+def accounts(served_app: ServedApp) -> Accounts:
+    """The served app's accounts: the admin, created once through POST /_auth/setup (the
+    first visitor of a fresh install), and `accounts.new_user()` for more."""
+    return Accounts(served_app)
+
+
 @pytest.fixture
-def page(browser: Any, served_app: ServedApp, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh context (own cookies/session storage = own Reflex client token) and page."""
+def user(accounts: Accounts) -> Account:
+    """This test's own user, signed in through POST /_auth/signin: the sidebar lists only a
+    user's own conversations, so each test starts with an empty one, as before accounts."""
+    return accounts.new_user("e2e")
+
+
+@pytest.fixture
+def page(
+    browser: Any, served_app: ServedApp, user: Account, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A fresh context (own cookies/session storage = own Reflex client token) and page,
+    signed in as this test's `user` (the HttpOnly session cookie /_auth/signin set)."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
+    add_session_cookie(context, served_app, user.token)
     pg = context.new_page()
     console: list[str] = []
     pg.on("console", lambda m: console.append(f"{m.type}: {m.text}"))

@@ -42,8 +42,10 @@ pytestmark = pytest.mark.browser
 
 def test_badge_connected_and_blank_messages_are_not_sent(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
-    expect(page.locator("#simulator-badge")).to_have_text("Simulator")
+    # An explicit ANTHROPIC_BASE_URL (the standalone simulator): no badge. The built-in
+    # simulator's badge is checked in test_builtin_simulator_browser.py.
     expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    expect(page.locator("#simulator-badge")).to_have_count(0)
     expect(page.get_by_text("How can Claude help?")).to_be_visible()
 
     box = composer(page)

@@ -8,6 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.accounts import Account, add_session_cookie
 from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ServedApp
 
@@ -88,10 +89,11 @@ def test_sidebar_rename_search_and_delete(page: Page, served_app: ServedApp):
     expect(page).to_have_url(re.compile(r"/$"), timeout=15_000)  # gone for good
 
 
-def test_copy_and_export(browser, served_app: ServedApp):
+def test_copy_and_export(browser, served_app: ServedApp, user: Account):
     context = browser.new_context(
         permissions=["clipboard-read", "clipboard-write"], accept_downloads=True
     )
+    add_session_cookie(context, served_app, user.token)
     page = context.new_page()
     try:
         open_chat(page, served_app)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
+from tests.e2e.accounts import Account
 from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ServedApp
 
@@ -32,12 +33,12 @@ WATCH_SCRIPT = """
 """
 
 
-def _seed(app: ServedApp) -> str:
+def _seed(app: ServedApp, owner: str) -> str:
     from ai_chat.store.models import Conversation, Message
 
     engine = sa.create_engine(app.db_url)
     with Session(engine) as session:
-        conversation = Conversation(owner="local", title="A very long conversation")
+        conversation = Conversation(owner=owner, title="A very long conversation")
         session.add(conversation)
         session.flush()
         for i in range(TURNS):
@@ -60,9 +61,9 @@ def _seed(app: ServedApp) -> str:
 
 
 def test_long_conversation_loads_and_only_the_live_reply_rerenders(
-    page: Page, served_app: ServedApp
+    page: Page, served_app: ServedApp, user: Account
 ):
-    cid = _seed(served_app)
+    cid = _seed(served_app, user.user_id)
     started = time.monotonic()
     open_chat(page, served_app, f"/c/{cid}")
     expect(page.locator(".bubble")).to_have_count(TURNS, timeout=30_000)

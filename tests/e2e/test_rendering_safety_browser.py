@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from tests.e2e.accounts import Account, add_session_cookie
 from tests.e2e.conftest import ARTIFACTS, ServedApp
 
 ECHO = "[[sim echo=1 tps=400 ttft=0]]"
@@ -62,13 +63,15 @@ def errors(page: Page) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def clip_context(browser: Any) -> Iterator[BrowserContext]:
-    """Like the shared `page` fixture's context, plus clipboard access."""
+def clip_context(browser: Any, served_app: ServedApp, user: Account) -> Iterator[BrowserContext]:
+    """Like the shared `page` fixture's context (signed in as this test's user), plus
+    clipboard access."""
     context = browser.new_context(
         viewport={"width": 1100, "height": 1400},  # tall: the whole reply fits the screenshot
         permissions=["clipboard-read", "clipboard-write"],
     )
     context.set_default_timeout(15_000)
+    add_session_cookie(context, served_app, user.token)
     yield context
     context.close()
 

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import REDIS_URL, dispose_engines_after, service_missing
-from tests.state.harness import Tab, event_processor
+from tests.state.harness import Tab, event_processor, sign_in_user, use_default_cookie
 
 _dispose_engines = pytest.fixture(autouse=True)(dispose_engines_after)
 
@@ -33,7 +33,9 @@ async def tab(request, app_env) -> AsyncIterator[Tab]:
     manager = None
     if request.param != "memory":
         manager = await _redis_manager(oplock=request.param == "redis-oplock")
+    use_default_cookie(await sign_in_user("alice"))
     async with event_processor(manager) as (processor, state_manager, namespace):
         yield Tab(processor, state_manager, namespace)
+    use_default_cookie("")
     if manager is not None:
         await manager.close()

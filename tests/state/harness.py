@@ -21,8 +21,37 @@ from reflex_base.event.processor import BaseStateEventProcessor
 from reflex_base.utils.format import format_event_handler
 from reflex_base.utils.serializers import serialize
 
+from ai_chat.auth import identity
+from ai_chat.auth.accounts import new_token
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
+from ai_chat.store import users
+from ai_chat.store.db import run_write
+
+# The cookie a new Tab presents unless told otherwise (set by the `tab` fixtures: a tab
+# made in a test, e.g. a second tab, is the same user's unless given another cookie).
+_default_cookie = ""
+_owners: dict[str, str] = {}  # cookie -> user id
+
+
+async def sign_in_user(username: str, *, is_admin: bool = False) -> str:
+    """A new user with a live session (as /_auth/signin makes them; the password hash is a
+    placeholder: these tests don't sign in by password). Returns the Cookie header."""
+    token = new_token()
+
+    def create(session) -> str:
+        user = users.create_user(session, username, "", is_admin=is_admin)
+        users.add_session(session, user.id, token, identity.session_lifetime())
+        return user.id
+
+    cookie = f"{identity.SESSION_COOKIE}={token}"
+    _owners[cookie] = await run_write(create)
+    return cookie
+
+
+def use_default_cookie(cookie: str) -> None:
+    global _default_cookie
+    _default_cookie = cookie
 
 
 @dataclasses.dataclass
@@ -57,6 +86,12 @@ class Tab:
     token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     path: str = "/"
     query: dict[str, str] = dataclasses.field(default_factory=dict)
+    cookie: str = dataclasses.field(default_factory=lambda: _default_cookie)
+
+    @property
+    def owner(self) -> str:
+        """The user id of this tab's cookie (as stored in `conversation.owner`)."""
+        return _owners[self.cookie]
 
     def router_data(self) -> dict[str, Any]:
         return {
@@ -65,7 +100,7 @@ class Tab:
             RouteVar.QUERY: dict(self.query),
             RouteVar.CLIENT_TOKEN: self.token,
             RouteVar.SESSION_ID: "sid-" + self.token,
-            RouteVar.HEADERS: {"origin": "http://test"},
+            RouteVar.HEADERS: {"origin": "http://test", "cookie": self.cookie},
         }
 
     async def fire(self, state_cls: type, handler: str, **payload: Any) -> None:

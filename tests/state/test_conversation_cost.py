@@ -8,7 +8,7 @@ from tests.state.test_send_stream import wait_idle
 
 
 def _expected(chat) -> str:
-    shown = chat.shown_messages()
+    shown = chat._shown_messages()
     total = sum(m.cost_usd for m in shown)
     estimated = any(m.output_estimated and m.cost_usd for m in shown)
     return ("≈" if estimated else "") + format_cost(total)
@@ -41,7 +41,7 @@ async def test_shows_recent_looks_at_the_newest_turns_only(tab, sim):
     await tab.send("first [[sim tokens=10 tps=2000 ttft=0]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    ids = [m.id for m in chat.shown_messages()]
-    assert chat.shows_recent(ids[-1]) and chat.shows_recent(ids[0])
-    assert not chat.shows_recent("no-such-id")
-    assert not chat.shows_recent(ids[0], within=1)
+    ids = [m.id for m in chat._shown_messages()]
+    assert chat._shows_recent(ids[-1]) and chat._shows_recent(ids[0])
+    assert not chat._shows_recent("no-such-id")
+    assert not chat._shows_recent(ids[0], within=1)

@@ -8,7 +8,7 @@ from ai_chat.state.chat import MIN_FOLD_MESSAGES, fold_limit
 
 
 def resent_messages(history: int, appends: int, limit: Callable[[int], int]) -> int:
-    """Messages sent to the browser over `appends` appends, as `ChatState.add_message` does
+    """Messages sent to the browser over `appends` appends, as `ChatState._add_message` does
     it: a fold resends the whole history, every append resends the new messages."""
     sent, new = 0, 0
     for _ in range(appends):

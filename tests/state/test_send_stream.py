@@ -27,9 +27,9 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     await wait_idle(tab)
 
     chat = await tab.chat()
-    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
-    assert chat.shown_messages()[1].content == reply_text("Hello", 150)
-    assert chat.shown_messages()[1].status == "complete"
+    assert [m.role for m in chat._shown_messages()] == ["user", "assistant"]
+    assert chat._shown_messages()[1].content == reply_text("Hello", 150)
+    assert chat._shown_messages()[1].status == "complete"
     assert chat.conversation_id  # created with the first turn
     # the new conversation got its URL (replacing `/` in the history, no navigation)
     scripts = [str(e.payload) for e in tab.frontend_events() if "replaceState" in str(e.payload)]
@@ -37,8 +37,8 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     # the user turn keeps the id it was shown with (stable keys across reloads)
     from tests.generation.helpers import stored_messages
 
-    rows = await stored_messages(chat.conversation_id, owner="local")
-    assert [r.id for r in rows] == [m.id for m in chat.shown_messages()]
+    rows = await stored_messages(chat.conversation_id, owner=tab.owner)
+    assert [r.id for r in rows] == [m.id for m in chat._shown_messages()]
 
 
 async def test_live_pushes_never_carry_the_history(tab, sim):
@@ -65,7 +65,7 @@ async def test_double_send_creates_one_turn(tab, sim):
     await tab.send("once [[sim tokens=50 tps=500 ttft=0.2]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
+    assert [m.role for m in chat._shown_messages()] == ["user", "assistant"]
 
 
 async def test_blank_and_too_long_messages_are_refused_without_losing_text(tab, app_env):
@@ -74,7 +74,7 @@ async def test_blank_and_too_long_messages_are_refused_without_losing_text(tab, 
     await tab.send("   \n  ")
     await tab.send("x" * 21)
     chat = await tab.chat()
-    assert chat.shown_messages() == []
+    assert chat._shown_messages() == []
     assert not (await tab.live()).generating
     toasts = [e for e in tab.frontend_events() if "limit is 20" in str(e.payload)]
     assert toasts, "the user is told why"
@@ -87,7 +87,7 @@ async def test_reload_restores_the_conversation_from_the_db(tab, sim):
     await tab.send("remember me [[sim tokens=40 tps=1000 ttft=0]]")
     await wait_idle(tab)
     cid = (await tab.chat()).conversation_id
-    expected = [(m.role, m.content, m.status) for m in (await tab.chat()).shown_messages()]
+    expected = [(m.role, m.content, m.status) for m in (await tab.chat())._shown_messages()]
 
     # a different tab (fresh token: empty state) opening the URL loads it from the DB
     from tests.state.harness import Tab
@@ -95,14 +95,14 @@ async def test_reload_restores_the_conversation_from_the_db(tab, sim):
     other = Tab(tab.processor, tab.manager, tab.namespace)
     await other.open(cid)
     chat = await other.chat()
-    assert [(m.role, m.content, m.status) for m in chat.shown_messages()] == expected
+    assert [(m.role, m.content, m.status) for m in chat._shown_messages()] == expected
     assert chat.title.startswith("remember me")
 
 
 async def test_unknown_conversation_redirects_home(tab):
     await tab.open("0" * 32)
     chat = await tab.chat()
-    assert chat.conversation_id == "" and chat.shown_messages() == []
+    assert chat.conversation_id == "" and chat._shown_messages() == []
     assert any("redirect" in e.name or "_redirect" in e.name for e in tab.frontend_events())
 
 
@@ -139,7 +139,7 @@ async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim,
     await tab.send("race [[sim tokens=20 tps=1000 ttft=0]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"]
+    assert [m.role for m in chat._shown_messages()] == ["user", "assistant"]
 
 
 async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
@@ -169,7 +169,7 @@ async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
     assert len(streamed) >= 5
     assert all(expected.startswith(t) for t in streamed)  # always a prefix of the reply
     # How close the last live push comes to the end depends on timing; the stored turn doesn't.
-    assert (await tab.chat()).shown_messages()[-1].content == expected
+    assert (await tab.chat())._shown_messages()[-1].content == expected
     assert 1 <= folds <= len(expected) // FOLD_CHARS + 1
     assert texts[-1] == ""  # the ended turn clears both; the history holds the reply
 
@@ -207,18 +207,18 @@ async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, s
     assert not any(_pushes_var(p, "messages") for p in pushes)
     assert len([p for p in pushes if _pushes_var(p, "new_messages")]) == 2  # send, end
     chat = await other.chat()
-    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    users = [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"]
     assert users == ["old 0", "old 1", "new"]
 
     # Editing a loaded turn replaces it and everything after, new turns included.
-    old_1 = next(m for m in chat.shown_messages() if m.content.startswith("old 1"))
+    old_1 = next(m for m in chat._shown_messages() if m.content.startswith("old 1"))
     await other.fire(ChatState, "start_edit", message_id=old_1.id)
     await other.send("edited [[sim tokens=30 tps=2000 ttft=0]]")
     await wait_idle(other)
     chat = await other.chat()
-    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    users = [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"]
     assert users == ["old 0", "edited"]
-    assert [m.role for m in chat.shown_messages()] == ["user", "assistant"] * 2
+    assert [m.role for m in chat._shown_messages()] == ["user", "assistant"] * 2
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,7 @@ async def test_new_turns_fold_into_the_history_past_the_limit(
     chat = await tab.chat()
     assert [m.role for m in chat.messages] == history
     assert [m.role for m in chat.new_messages] == new
-    users = [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"]
+    users = [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"]
     assert users == ["fold 0", "fold 1", "fold 2"]
 
 

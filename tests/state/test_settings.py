@@ -61,9 +61,9 @@ async def test_settings_chosen_before_the_first_message_shape_the_request(tab, s
     assert record.system == "You are terse."
     chat = await tab.chat()
     assert chat.model == "Claude Haiku 5.5"
-    rows = await stored_messages(chat.conversation_id, owner="local")
+    rows = await stored_messages(chat.conversation_id, owner=tab.owner)
     assert rows[-1].model == "claude-haiku-5-5"
-    assert chat.shown_messages()[-1].cost_usd > 0 and "$" in chat.total_cost
+    assert chat._shown_messages()[-1].cost_usd > 0 and "$" in chat.total_cost
 
     # changed later, the next turn uses the new settings; the system prompt is byte-stable
     await tab.fire(
@@ -96,8 +96,8 @@ async def test_extended_thinking_streams_apart_and_is_stored(tab, sim):
     (record,) = sim.recorder.find(tag)
     assert record.thinking == {"type": "enabled", "budget_tokens": 2048}
     assert record.cache_control == {"type": "ephemeral"}  # prompt caching on every request
-    final = (await tab.chat()).shown_messages()[-1]
+    final = (await tab.chat())._shown_messages()[-1]
     assert final.thinking == thinking_text("Ponder this")
     assert not final.content.startswith("(Simulated thinking.)")  # the answer stays apart
-    rows = await stored_messages((await tab.chat()).conversation_id, owner="local")
+    rows = await stored_messages((await tab.chat()).conversation_id, owner=tab.owner)
     assert rows[-1].thinking == final.thinking

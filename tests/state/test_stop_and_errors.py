@@ -31,14 +31,14 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     assert record.disconnected_at - stop_at < STOP_BOUND_S
     await wait_idle(tab)
     chat = await tab.chat()
-    final = chat.shown_messages()[-1]
+    final = chat._shown_messages()[-1]
     assert final.status == "cancelled"
     assert final.content.startswith(seen["text"]) and len(final.content) >= len(seen["text"])
     assert final.output_estimated
 
     # stop again, after the end: nothing happens, nothing breaks
     await tab.stop()
-    assert (await tab.chat()).shown_messages()[-1].status == "cancelled"
+    assert (await tab.chat())._shown_messages()[-1].status == "cancelled"
 
 
 async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
@@ -50,17 +50,17 @@ async def test_send_right_after_stop_is_queued_and_sent(tab, sim):
 
     async def two_turns_done() -> bool:
         chat = await tab.chat()
-        return len(chat.shown_messages()) == 4 and not (await tab.live()).generating
+        return len(chat._shown_messages()) == 4 and not (await tab.live()).generating
 
     await eventually(two_turns_done, timeout=15, what="the queued turn to finish")
     chat = await tab.chat()
-    assert [(m.role, m.status) for m in chat.shown_messages()] == [
+    assert [(m.role, m.status) for m in chat._shown_messages()] == [
         ("user", "complete"),
         ("assistant", "cancelled"),
         ("user", "complete"),
         ("assistant", "complete"),
     ]
-    assert chat.shown_messages()[2].content.startswith("second")
+    assert chat._shown_messages()[2].content.startswith("second")
 
 
 async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
@@ -68,14 +68,14 @@ async def test_failed_reply_shows_error_and_next_send_works(tab, sim):
     await tab.send("boom [[sim error=529 retry_after=9]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert chat.shown_messages()[-1].status == "failed"
-    assert "overloaded" in chat.shown_messages()[-1].error
+    assert chat._shown_messages()[-1].status == "failed"
+    assert "overloaded" in chat._shown_messages()[-1].error
     assert any("overloaded" in str(e.payload) for e in tab.frontend_events()), "a toast says why"
 
     await tab.send("fine [[sim tokens=5 tps=1000 ttft=0]]")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.status for m in chat.shown_messages()] == [
+    assert [m.status for m in chat._shown_messages()] == [
         "complete",
         "failed",
         "complete",
@@ -88,12 +88,13 @@ async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
     from reflex.istate.manager.token import BaseStateToken
     from reflex.state import State
 
+    from ai_chat.auth.identity import Identity
     from ai_chat.state.live import LiveState
 
     await tab.open()
     async with tab.manager.modify_state(BaseStateToken(ident=tab.token, cls=State)) as root:
         live = await root.get_state(LiveState)
-        live.begin("", "lost", "m1")
+        live._begin(Identity(user_id=tab.owner, username="alice"), "", "lost", "m1")
         live._owner_process = "a-process-that-died"
     await tab.open()
     assert not (await tab.live()).generating
@@ -101,7 +102,8 @@ async def test_generation_of_a_dead_process_is_cleared_on_load(tab):
 
 
 async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
-    app_env(db_url=f"sqlite:///{tmp_path}/missing-dir/none.db")
+    await tab.open()  # signed in while the database was up: the check is remembered
+    app_env(db_url=f"sqlite:///{tmp_path}/missing-dir/none.db", keep_sign_ins="1")
     await tab.open()
 
     def list_failures() -> int:
@@ -120,8 +122,8 @@ async def test_database_down_gives_the_text_back(tab, app_env, tmp_path):
 
     await eventually(refreshed, what="the sidebar refresh")
     chat = await tab.chat()
-    assert chat.shown_messages()[-1].status == "failed"
-    assert "could not be saved" in chat.shown_messages()[-1].error
+    assert chat._shown_messages()[-1].status == "failed"
+    assert "could not be saved" in chat._shown_messages()[-1].error
     restored = [e for e in tab.frontend_events() if "keep my words" in str(e.payload)]
     assert restored, "the unsent text goes back into the message box"
 
@@ -133,6 +135,6 @@ async def test_sending_elsewhere_while_a_reply_streams_is_explained(tab, sim):
     await tab.fire(ChatState, "new_chat")
     await tab.send("another topic")
     assert any("still streaming" in str(e.payload) for e in tab.frontend_events())
-    assert (await tab.chat()).shown_messages() == []
+    assert (await tab.chat())._shown_messages() == []
     await tab.stop()
     await wait_idle(tab)

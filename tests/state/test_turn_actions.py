@@ -49,15 +49,15 @@ async def test_regenerate_replaces_the_last_reply(tab, sim):
     await _turn(tab, "first [[sim tokens=10 tps=1000 ttft=0]]")
     await _turn(tab, "second [[sim tokens=10 tps=1000 ttft=0 error=529 retry_after=99]]")
     chat = await tab.chat()
-    assert chat.shown_messages()[-1].status == "failed"
-    user_id = chat.shown_messages()[-2].id
+    assert chat._shown_messages()[-1].status == "failed"
+    user_id = chat._shown_messages()[-2].id
 
     await tab.fire(ChatState, "regenerate")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [m.role for m in chat.shown_messages()] == ["user", "assistant", "user", "assistant"]
-    assert chat.shown_messages()[-1].status == "failed"  # same directive: fails again, replaced
-    rows = await stored_messages(chat.conversation_id, owner="local")
+    assert [m.role for m in chat._shown_messages()] == ["user", "assistant", "user", "assistant"]
+    assert chat._shown_messages()[-1].status == "failed"  # same directive: fails again, replaced
+    rows = await stored_messages(chat.conversation_id, owner=tab.owner)
     assert len(rows) == 4 and rows[2].id == user_id  # the user turn kept its id
 
 
@@ -67,19 +67,19 @@ async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, s
     await _turn(tab, "beta [[sim tokens=10 tps=1000 ttft=0]]")
     await _turn(tab, "gamma [[sim tokens=10 tps=1000 ttft=0]]")
     chat = await tab.chat()
-    beta = chat.shown_messages()[2]
+    beta = chat._shown_messages()[2]
     await tab.fire(ChatState, "start_edit", message_id=beta.id)
     assert (await tab.chat()).editing_id == beta.id
     tag = unique_tag()
     await _turn(tab, f"BETA edited [[sim tokens=12 tps=1000 ttft=0 tag={tag}]]")
 
     chat = await tab.chat()
-    assert [m.content.split(" [[")[0] for m in chat.shown_messages() if m.role == "user"] == [
+    assert [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"] == [
         "alpha",
         "BETA edited",
     ]
     assert chat.editing_id == ""
-    assert chat.shown_messages()[-1].content == reply_text("BETA edited", 12)
+    assert chat._shown_messages()[-1].content == reply_text("BETA edited", 12)
     (record,) = sim.recorder.find(tag)
     sent = [(m["role"], m["content"].split(" [[")[0]) for m in record.messages]
     assert sent == [
@@ -87,7 +87,7 @@ async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, s
         ("assistant", reply_text("alpha", 10)),
         ("user", "BETA edited"),
     ]
-    rows = await stored_messages(chat.conversation_id, owner="local")
+    rows = await stored_messages(chat.conversation_id, owner=tab.owner)
     assert [r.content.split(" [[")[0] for r in rows if r.role == "user"] == ["alpha", "BETA edited"]
 
 
@@ -118,7 +118,7 @@ async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
 
     async def moved() -> bool:
         chat = await tab.chat()
-        return chat.conversation_id == "" and chat.shown_messages() == []
+        return chat.conversation_id == "" and chat._shown_messages() == []
 
     await eventually(moved, what="the open conversation to be closed")
 
@@ -134,7 +134,7 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     assert record.outcome == "disconnected"
     await wait_idle(tab)
     assert not any("could not be saved" in str(e.payload) for e in tab.frontend_events())
-    assert (await tab.chat()).shown_messages() == []
+    assert (await tab.chat())._shown_messages() == []
 
 
 async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim, monkeypatch):
@@ -171,7 +171,7 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
         return any(words in str(e.payload) for e in tab.frontend_events())
 
     await eventually(lambda: told(DELETED_DURING_REPLY), what="the tab told of the deletion")
-    assert (await tab.chat()).shown_messages()[-1].status == "cancelled"  # still in view
+    assert (await tab.chat())._shown_messages()[-1].status == "cancelled"  # still in view
 
     async def unlisted() -> bool:
         return cid not in [i.id for i in (await _sidebar(tab)).items]
@@ -196,13 +196,13 @@ async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
     await tab.fire(ChatState, "continue_reply")
     await wait_idle(tab)
     chat = await tab.chat()
-    assert [(m.role, m.status) for m in chat.shown_messages()][:3] == [
+    assert [(m.role, m.status) for m in chat._shown_messages()][:3] == [
         ("user", "complete"),
         ("assistant", "cancelled"),
         ("user", "complete"),
     ]
-    assert chat.shown_messages()[2].content == CONTINUE_PROMPT
-    assert chat.shown_messages()[3].role == "assistant"
+    assert chat._shown_messages()[2].content == CONTINUE_PROMPT
+    assert chat._shown_messages()[3].role == "assistant"
 
 
 async def test_a_turn_lists_its_conversation_first_without_querying_the_list(tab, sim, monkeypatch):
@@ -214,7 +214,7 @@ async def test_a_turn_lists_its_conversation_first_without_querying_the_list(tab
     from ai_chat.store.db import session_scope
 
     async with session_scope() as session:  # e.g. a chat started but never written in
-        untitled = (await store.create_conversation(session, "local")).id
+        untitled = (await store.create_conversation(session, tab.owner)).id
     await tab.open()
     await _turn(tab, "Pasta night [[sim tokens=5 tps=1000 ttft=0]]")
     pasta = (await tab.chat()).conversation_id

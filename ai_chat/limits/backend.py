@@ -1,0 +1,135 @@
+"""Where the counts live: Redis (shared by all workers) when configured, else this worker's
+memory; and this worker's memory again while Redis can't be reached.
+
+The strategies and storages are the `limits` package's. Its keys normally include the
+limit's amount; `Window` leaves it out, so an admin changing a user's limit keeps what the
+user already used instead of starting them from zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import NamedTuple, TypeVar
+
+import redis.exceptions
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# What an unreachable, slow or failing Redis raises (limits wraps its own in StorageError).
+SHARED_ERRORS: tuple[type[BaseException], ...] = (
+    StorageError,
+    redis.exceptions.RedisError,
+    OSError,
+    TimeoutError,
+)
+REDIS_TIMEOUT_S = 0.5  # a hung Redis delays a turn's start by at most this, once per RETRY_S
+RETRY_S = 5.0  # after a failure, this worker uses its memory this long before trying again
+
+
+class Window(RateLimitItemPerSecond):
+    """`amount` per `seconds`, keyed without the amount (see the module docstring)."""
+
+    def __init__(self, amount: int, seconds: int, namespace: str) -> None:
+        super().__init__(amount, multiples=seconds, namespace=namespace)
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        ids = (i.decode() if isinstance(i, bytes) else str(i) for i in identifiers)
+        parts = [self.namespace, *ids, str(self.multiples)]
+        return "/".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def window(amount: int, seconds: int, namespace: str) -> Window:
+    return Window(amount, seconds, namespace)
+
+
+class Limiters(NamedTuple):
+    moving: MovingWindowRateLimiter  # exact: counts each event (messages, sign-ins)
+    sliding: SlidingWindowCounterRateLimiter  # two counters: for large costs (tokens)
+
+    @classmethod
+    def on(cls, storage: Storage) -> Limiters:
+        return cls(MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage))
+
+
+class Breaker:
+    """Remembers that Redis failed, so a worker doesn't wait on it for every turn."""
+
+    def __init__(self, retry_s: float = RETRY_S) -> None:
+        self.retry_s = retry_s
+        self._down_until = 0.0
+        self._down = False
+
+    @property
+    def closed(self) -> bool:
+        """Redis is believed reachable (or it is time to try it again)."""
+        return time.monotonic() >= self._down_until
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        self._down_until = time.monotonic() + self.retry_s
+        if not self._down:  # once per outage, not once per call
+            self._down = True
+            log.warning(
+                "Redis unreachable for limits (%s: %s): this worker counts on its own for "
+                "now (each limit per worker); retrying every %.0f s",
+                what,
+                exc,
+                self.retry_s,
+            )
+
+    def succeeded(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("Redis reachable again: limits are shared by all workers again")
+
+
+def storage_uri(redis_url: str) -> str:
+    """The `limits` scheme for a redis-py URL (redis://, rediss://, unix://)."""
+    if redis_url.startswith("unix://"):
+        return "async+redis+unix://" + redis_url.removeprefix("unix://")
+    return "async+" + redis_url
+
+
+class Backend:
+    """Runs a limiter call on the shared storage, or on this worker's memory."""
+
+    def __init__(self, redis_url: str = "", key_prefix: str = "ai_chat:limits") -> None:
+        self.breaker = Breaker()
+        self.local = Limiters.on(MemoryStorage())
+        self.shared: Limiters | None = None
+        if redis_url:
+            storage = RedisStorage(
+                storage_uri(redis_url),
+                implementation="redispy",
+                key_prefix=key_prefix,
+                wrap_exceptions=True,
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+            )
+            self.shared = Limiters.on(storage)
+
+    async def run(self, what: str, op: Callable[[Limiters], Awaitable[T]]) -> T:
+        if self.shared is not None and self.breaker.closed:
+            try:
+                result = await op(self.shared)
+            except SHARED_ERRORS as exc:
+                self.breaker.failed(what, exc)
+            else:
+                self.breaker.succeeded()
+                return result
+        return await op(self.local)
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            storage = self.shared.moving.storage
+            assert isinstance(storage, RedisStorage)
+            await storage.bridge.get_connection().aclose()

@@ -1,0 +1,37 @@
+"""Checks for what an event brings: any socket can call a handler with any payload.
+
+Each returns the value in the expected shape, or None when it isn't (the handler then
+answers with `malformed()` and changes nothing)."""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+
+ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def text(value: object, max_chars: int) -> str | None:
+    """A string of at most `max_chars` characters."""
+    return value if isinstance(value, str) and len(value) <= max_chars else None
+
+
+def entity_id(value: object) -> str | None:
+    """A conversation or message id (32 lowercase hex digits)."""
+    return value if isinstance(value, str) and ID.match(value) else None
+
+
+def form(value: object) -> dict | None:
+    """A submitted form: a dict of strings (and booleans, for switches)."""
+    if not isinstance(value, dict) or len(value) > 20:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str | bool) for k, v in value.items()):
+        return None
+    return value
+
+
+def malformed() -> rx.event.EventSpec:
+    return rx.toast.error(
+        "That request was malformed and was ignored. Reload the page if it persists."
+    )
