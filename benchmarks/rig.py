@@ -59,4 +59,7 @@ def serve(
         extra_env=extra_env,
     ) as (port, proc):
         profile = naive_profile() if naive else app_profile()
-        yield Rig(name, port, proc, sim_url, db_url, profile, redis_url, workers)
+        # AI_CHAT_AUTH=none (e.g. to measure what accounts cost): no sign-in, one owner.
+        signs_in = not naive and (extra_env or {}).get("AI_CHAT_AUTH", "password") == "password"
+        accounts = AccountPool(db_url, port, enabled=signs_in)
+        yield Rig(name, port, proc, sim_url, db_url, profile, redis_url, workers, accounts)

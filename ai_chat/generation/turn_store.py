@@ -21,6 +21,7 @@ from ai_chat.store import conversations as store
 from ai_chat.store import turns
 from ai_chat.store.db import run_read, run_write, writes_queue
 from ai_chat.store.models import Conversation, MessageRow, MessageStatus, utcnow
+from ai_chat.store.text import clean_optional, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class TurnStore:
         return TurnFinished(
             assistant_row(reply, seq=-1),
             user_turn_saved=False,
-            user_text=job.user_text,
+            user_text=clean_text(job.user_text),  # given back to the box over the socket
             conversation_deleted=deleted,
         )
 
@@ -79,7 +80,7 @@ class TurnStore:
             )
             started = _started(conversation, previous, user_message, created=False)
             # The conversation was read before this message, which names it if untitled.
-            title = conversation.title or store.provisional_title(job.user_text)
+            title = conversation.title or store.provisional_title(clean_text(job.user_text))
             return dataclasses.replace(started, title=title)
         # A new conversation, an edit/regenerate, or a server database: one transaction.
         conversation, previous, user_message = await run_write(
@@ -144,15 +145,16 @@ def _started(
 
 
 def assistant_row(reply: LiveReply, seq: int) -> MessageRow:
-    """The reply as it ended, as the row to store."""
+    """The reply as it ended, as the row to store (and to show: in text every backend and
+    the socket can carry, even when the save fails)."""
     error = reply.error
     return MessageRow(
         id=reply.message_id,
         conversation_id=reply.conversation_id,
         seq=seq,
         role="assistant",
-        content=reply.text,
-        thinking=reply.thinking,
+        content=clean_text(reply.text),
+        thinking=clean_text(reply.thinking),
         status=reply.status.value,
         model=reply.model,
         stop_reason=reply.stop_reason,
@@ -162,7 +164,7 @@ def assistant_row(reply: LiveReply, seq: int) -> MessageRow:
         cache_read_input_tokens=reply.cache_read_input_tokens,
         cache_creation_input_tokens=reply.cache_creation_input_tokens,
         request_id=error.request_id if error and error.request_id else reply.request_id,
-        error=error.message if error else None,
+        error=clean_optional(error.message if error else None),
         created_at=reply.created_at,
         completed_at=utcnow(),
     )

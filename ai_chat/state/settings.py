@@ -15,6 +15,7 @@ from ai_chat.state.auth import signed_in, to_signin
 from ai_chat.state.chat import ChatState, model_label
 from ai_chat.store import conversations as store
 from ai_chat.store.db import read_scope, session_scope
+from ai_chat.store.text import clean_text
 
 MIN_THINKING_BUDGET = 1024
 
@@ -46,10 +47,18 @@ def parse_settings(form: dict) -> dict:
         return value
 
     thinking = str(form.get("thinking", "")).lower() in ("on", "true", "1")
+    # Byte-stable: stored exactly as typed (trailing spaces trimmed; a lone surrogate or NUL,
+    # which no database stores, cleaned: store/text.py), no timestamps. Never cut silently.
+    system_prompt = clean_text(str(form.get("system_prompt", ""))).rstrip()
+    prompt_limit = get_settings().max_system_prompt_chars
+    if len(system_prompt) > prompt_limit:
+        raise SettingsError(
+            f"The system prompt is {len(system_prompt):,} characters; the limit is "
+            f"{prompt_limit:,}. Shorten it and save again (your text is still in the box)."
+        )
     return {
         "model": model,
-        # Byte-stable: stored exactly as typed (trailing spaces trimmed), no timestamps.
-        "system_prompt": str(form.get("system_prompt", "")).rstrip()[:20_000],
+        "system_prompt": system_prompt,
         "max_output_tokens": number("max_output_tokens", int, 1, limit),
         "thinking_budget": (
             number("thinking_budget", int, MIN_THINKING_BUDGET, limit) or 8192

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.conversations import require_conversation
 from ai_chat.store.models import Conversation, Message
+from ai_chat.store.text import clean_text
 
 MAX_TITLE = 200
 
@@ -33,8 +34,9 @@ async def list_conversations(
     statement = select(Conversation.id, Conversation.title, Conversation.updated_at).where(
         Conversation.owner == owner
     )
-    if query.strip():
-        pattern = f"%{_escape_like(query.strip())}%"
+    query = clean_text(query).strip()  # a NUL or lone surrogate can't even be a parameter
+    if query:
+        pattern = f"%{_escape_like(query)}%"
         in_messages = (
             select(Message.id)
             .where(Message.conversation_id == Conversation.id)
@@ -56,7 +58,7 @@ async def list_conversations(
 async def rename_conversation(
     session: AsyncSession, owner: str, conversation_id: str, title: str
 ) -> Conversation:
-    title = " ".join(title.split())[:MAX_TITLE]
+    title = " ".join(clean_text(title).split())[:MAX_TITLE]
     if not title:
         raise ValueError("A title can't be empty.")
     conversation = await require_conversation(session, owner, conversation_id)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.models import Conversation, Message
+from ai_chat.store.text import clean_text
 
 # No temperature: API version 2026-10-21 (SDK 2.x) rejects sampling parameters with a 400.
 SETTING_FIELDS = ("model", "system_prompt", "max_output_tokens", "thinking_budget")
@@ -43,7 +44,9 @@ _MESSAGES = (
 def create_conversation_sync(
     session: Session, owner: str, title: str = "", settings: dict | None = None
 ) -> Conversation:
-    conversation = Conversation(owner=owner, title=title[:200], **_settings_only(settings or {}))
+    conversation = Conversation(
+        owner=owner, title=clean_text(title)[:200], **_settings_only(settings or {})
+    )
     session.add(conversation)
     session.flush()
     return conversation
@@ -56,7 +59,12 @@ async def create_conversation(
 
 
 def _settings_only(values: dict) -> dict:
-    return {k: v for k, v in values.items() if k in SETTING_FIELDS}
+    # Text as every backend stores it (store/text.py): the system prompt is typed by a person.
+    return {
+        k: clean_text(v) if isinstance(v, str) else v
+        for k, v in values.items()
+        if k in SETTING_FIELDS
+    }
 
 
 async def update_settings(

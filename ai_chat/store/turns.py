@@ -30,6 +30,7 @@ from ai_chat.store.models import (
     new_id,
     utcnow,
 )
+from ai_chat.store.text import clean_optional, clean_text
 
 # The statements are built once, with bound parameters (see conversations.py).
 # A turn's history, as plain rows: all it is used for is what Claude is sent and the next
@@ -62,6 +63,11 @@ AnyMessage = TypeVar("AnyMessage", Message, MessageRow)
 
 
 def _insert_message(session: Session, message: AnyMessage) -> AnyMessage:
+    # Text any backend can store (store/text.py), also in the returned row: the tab shows
+    # what was stored.
+    message.content = clean_text(message.content)
+    message.thinking = clean_text(message.thinking)
+    message.error = clean_optional(message.error)
     values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}
     session.connection().execute(_INSERT_MESSAGE, values)
     return message
@@ -95,6 +101,7 @@ def add_user_message_sync(
 def _add_user_message(
     session: Session, conversation: Conversation, seq: int, content: str, message_id: str | None
 ) -> MessageRow:
+    content = clean_text(content)  # before it names the conversation, too
     message = MessageRow(
         id=message_id or new_id(),
         conversation_id=conversation.id,

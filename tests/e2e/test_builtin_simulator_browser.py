@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -59,7 +61,20 @@ def test_its_socket_refuses_other_origins_too(builtin_app: ServedApp):
     assert handshake(builtin_app.port, f"http://localhost:{builtin_app.port}")[0] == 101
 
 
-def test_badge_and_a_simulated_reply_without_a_price(page: Page, builtin_app: ServedApp):
+@pytest.fixture
+def builtin_page(browser: Any) -> Iterator[Page]:
+    """A fresh context for `builtin_app` (no accounts there: AI_CHAT_AUTH=none)."""
+    expect.set_options(timeout=15_000)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_badge_and_a_simulated_reply_without_a_price(builtin_page: Page, builtin_app: ServedApp):
+    page = builtin_page
     open_chat(page, builtin_app)
     expect(page.locator("#simulator-badge")).to_have_text("Simulator")
     send_with_enter(page, "What does this cost? [[sim tokens=40 tps=400 ttft=0]]")

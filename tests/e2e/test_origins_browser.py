@@ -26,10 +26,12 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
+from .chat_page import open_chat
 from .conftest import ServedApp
 
 pytestmark = pytest.mark.browser
@@ -162,10 +164,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _post_form(url: str, headers: dict[str, str]) -> tuple[int, str]:
-    body = urllib.parse.urlencode(
-        {"username": f"probe{uuid.uuid4().hex[:8]}", "password": "not-the-password-1"}
-    ).encode()
+def _post_form(url: str, headers: dict[str, str], fields: dict[str, str]) -> tuple[int, str]:
+    body = urllib.parse.urlencode(fields).encode()
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     opener = urllib.request.build_opener(_NoRedirect)
     try:
@@ -177,13 +177,17 @@ def _post_form(url: str, headers: dict[str, str]) -> tuple[int, str]:
 
 @pytest.mark.parametrize("path", FORMS)
 def test_forms_refuse_a_foreign_origin_and_accept_the_apps(served_app: ServedApp, path: str):
-    status, location = _post_form(served_app.url(path), {"Origin": EVIL})
+    # A complete form (were it let through, /_auth/setup would make "mallory" the admin).
+    mallory = {"username": f"mallory{uuid.uuid4().hex[:6]}", "password": "mallory-password-1"}
+    status, location = _post_form(served_app.url(path), {"Origin": EVIL}, mallory)
     assert status == 303 and "error=origin" in location
-    status, location = _post_form(served_app.url(path), {"Referer": EVIL + "/page"})
+    status, location = _post_form(served_app.url(path), {"Referer": EVIL + "/page"}, mallory)
     assert status == 303 and "error=origin" in location
-    # the app's own page gets past the origin check (to whatever the form itself says)
-    status, location = _post_form(served_app.url(path), {"Origin": _own_origins(served_app)[0]})
-    assert status == 303 and "error=origin" not in location
+    # The app's own page gets past the origin check, to the form's own answer. An empty form:
+    # this must not create the admin the other tests' `accounts` fixture creates.
+    own = {"Origin": _own_origins(served_app)[0]}
+    status, location = _post_form(served_app.url(path), own, {"username": "", "password": ""})
+    assert status == 303 and "error=" in location and "error=origin" not in location
 
 
 # --- the same from a page on another origin, in Chromium ----------------------------------
@@ -265,19 +269,22 @@ def other_origin() -> Iterator[str]:
         server.server_close()
 
 
-def _probe(page: Page, page_url: str, app: ServedApp) -> dict:
-    page.goto(f"{page_url}?{urllib.parse.urlencode({'app': app.base_url})}")
-    return page.evaluate(
+@pytest.fixture
+def anon_page(browser: Any) -> Iterator[Page]:
+    """A fresh browser context, signed in to nothing: the refusals happen before sign-in."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _assert_foreign_probe_refused(page: Page, other_origin: str, app: ServedApp) -> None:
+    page.goto(f"{other_origin}?{urllib.parse.urlencode({'app': app.base_url})}")
+    result = page.evaluate(
         "([paths, posts]) => window.runProbe(paths, posts)", [list(JSON_PATHS), list(FORMS)]
     )
-
-
-def test_a_page_on_another_origin_can_neither_open_the_socket_nor_read(
-    page: Page, served_app: ServedApp, other_origin: str
-):
-    # Cookies for the app's host reach it from this same-site page: only the origin differs.
-    page.context.add_cookies([{"name": "probe", "value": "1", "url": served_app.base_url}])
-    result = _probe(page, other_origin, served_app)
     socket_result = result["socket"]
     assert socket_result["opened"] is False and socket_result["messages"] == [], result
     assert socket_result["end"] == "close", result
@@ -285,7 +292,21 @@ def test_a_page_on_another_origin_can_neither_open_the_socket_nor_read(
         assert read["readable"] is False, (path, read)
 
 
-def test_the_same_probe_from_the_apps_own_origin_succeeds(page: Page, served_app: ServedApp):
+def test_a_page_on_another_origin_can_neither_open_the_socket_nor_read(
+    anon_page: Page, served_app: ServedApp, other_origin: str
+):
+    # Cookies for the app's host reach it from this same-site page: only the origin differs.
+    anon_page.context.add_cookies([{"name": "probe", "value": "1", "url": served_app.base_url}])
+    _assert_foreign_probe_refused(anon_page, other_origin, served_app)
+
+
+def test_nor_while_the_user_is_signed_in(page: Page, served_app: ServedApp, other_origin: str):
+    """`page` carries a signed-in user's HttpOnly session cookie, sent along (same site)."""
+    _assert_foreign_probe_refused(page, other_origin, served_app)
+
+
+def test_the_same_probe_from_the_apps_own_origin_succeeds(anon_page: Page, served_app: ServedApp):
+    page = anon_page
     """The control: from the app's origin the socket opens and the answers are readable, so
     the refusals above come from the origin, not from the probe."""
     # The probe in a document of the app's origin. (Not a `page.route`-fulfilled one: in
@@ -305,8 +326,9 @@ def test_the_same_probe_from_the_apps_own_origin_succeeds(page: Page, served_app
 
 @pytest.mark.parametrize("path", FORMS)
 def test_a_form_posted_from_another_origin_is_refused(
-    page: Page, served_app: ServedApp, other_origin: str, path: str
+    anon_page: Page, served_app: ServedApp, other_origin: str, path: str
 ):
+    page = anon_page
     page.goto(f"{other_origin}?{urllib.parse.urlencode({'app': served_app.base_url})}")
     with page.expect_navigation(url=lambda url: url.startswith(served_app.base_url)):
         page.evaluate("(path) => window.submitForm(path)", path)
@@ -317,6 +339,7 @@ def test_a_form_posted_from_another_origin_is_refused(
 def test_sign_out_posted_from_another_origin_signs_nobody_out(
     page: Page, served_app: ServedApp, other_origin: str
 ):
+    """`page` is signed in: a sign-out form posted from elsewhere leaves the session alone."""
     page.goto(f"{other_origin}?{urllib.parse.urlencode({'app': served_app.base_url})}")
     seen: list[str] = []
     page.on(
@@ -331,3 +354,5 @@ def test_sign_out_posted_from_another_origin_signs_nobody_out(
         page.evaluate("(path) => window.submitForm(path)", SIGN_OUT)
     assert seen and seen[0].startswith("303"), seen
     assert "signed_out" not in seen[0], seen
+    open_chat(page, served_app)  # still signed in: the chat, not the sign-in page
+    assert "/signin" not in page.url

@@ -41,9 +41,7 @@ QUICK = "[[sim tokens=10 tps=1000 ttft=0]]"
 
 def _text_of(tab: Tab) -> str:
     """Everything pushed to the tab: state deltas and frontend events."""
-    return "\n".join(
-        json.dumps(p.delta, default=serialize) + repr(p.events) for p in tab.pushes()
-    )
+    return "\n".join(json.dumps(p.delta, default=serialize) + repr(p.events) for p in tab.pushes())
 
 
 def _assert_never_saw(tab: Tab, *secrets: str) -> None:
@@ -281,6 +279,8 @@ async def test_turn_actions_on_a_foreign_conversation_change_nothing(users, sim,
     await wait_idle(b)
     await b.fire(LiveState, "generate")  # a forged extra `generate`: nothing to claim
 
+    assert "nothing was sent to Claude" in _toasts(b)  # refused as a deleted conversation
+    assert sim.recorder.find(tag) == []
     assert await _snapshot(a, cid) == before
     for record in sim.recorder.all():  # nothing of A's was sent to Claude for B
         if record.tag == tag or "forged" in json.dumps(record.messages):
@@ -350,9 +350,7 @@ async def second_worker(app_env):
     yield REDIS_URL
 
 
-async def test_stop_from_another_user_on_another_worker_does_not_stop_the_reply(
-    second_worker, sim
-):
+async def test_stop_from_another_user_on_another_worker_does_not_stop_the_reply(second_worker, sim):
     """A's reply streams on worker 1 (its own GenerationService and Redis channel); B's tab
     is on worker 2 (this process's runtime). B's stops reach nothing; the control — a stop
     of a generation B doesn't own, published on the same channel — shows the channel is
@@ -378,9 +376,7 @@ async def test_stop_from_another_user_on_another_worker_does_not_stop_the_reply(
         b = Tab(processor, manager, namespace, cookie=bob)
         cid, _ = await _a_conversation(a)  # A's history, on worker 2 like any tab
         tag = unique_tag()
-        job = make_job(
-            f"{SECRET} [[sim tokens=300 tps=100 ttft=0 tag={tag}]]", cid, owner=a.owner
-        )
+        job = make_job(f"{SECRET} [[sim tokens=300 tps=100 ttft=0 tag={tag}]]", cid, owner=a.owner)
         updates: list = []
 
         async def consume() -> None:
