@@ -7,8 +7,9 @@ read the app's HTTP answers with credentials, and POST the app's forms. The even
 refused at the handshake (engine.io checks the Origin: rxconfig.py's `cors_allowed_origins`),
 nothing is readable (Reflex's CORS middleware sends no `access-control-allow-origin` to it),
 and the forms refuse the POST (`ai_chat.origins.origin_allowed`). All of it happens before
-any sign-in, so none is needed. The same probe run from the app's own origin succeeds: the
-refusals are not an artifact of the probe.
+any sign-in, so none is needed (`anon_page`); it holds with a signed-in user's session
+cookie too (`page`). The same probe run from the app's own origin succeeds: the refusals are
+not an artifact of the probe.
 
 The plain-Python tests check the handshake itself: a foreign Origin gets 403/400, the app's
 own origin 101 and engine.io's open packet.
