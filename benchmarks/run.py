@@ -194,6 +194,7 @@ def run_suite(plan: Plan, out_dir: Path, only: set[str], wait_quiet_s: float) ->
     if wait_quiet_s:
         results["loadavg_after_wait"] = asyncio.run(wait_quiet(wait_quiet_s))
     results["machine"] = machine()
+    results["limits"] = dict(servers.BENCH_LIMITS)  # per-user limits of the app under test
     with servers.simulator(out_dir / "logs") as (sim_url, sim_proc):
         suite = Suite(plan, out_dir, sim_url, sim_proc)
         if "app" in only:

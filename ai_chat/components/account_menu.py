@@ -24,7 +24,13 @@ def account_menu() -> rx.Component:
             content="AI_CHAT_AUTH=none: the app listens on 127.0.0.1 only.",
         ),
         rx.hstack(
-            rx.link(AuthState.username, href="/account", size="2", aria_label="Your account"),
+            # The name must contain the visible text (WCAG 2.5.3; axe label-content-name-mismatch).
+            rx.link(
+                AuthState.username,
+                rx.el.span(" (your account)", class_name="sr-only"),
+                href="/account",
+                size="2",
+            ),
             rx.cond(AuthState.is_admin, rx.link("Admin", href="/admin", size="2")),
             rx.cond(AuthState.auth_mode == "password", sign_out_form()),
             align="center",

@@ -22,29 +22,29 @@ formatting, a false negative the page.
 from __future__ import annotations
 
 import re
-import string
-import unicodedata
 
 MAX_DEPTH = 32
 # A streaming reply is checked as it grows: the new text plus this much already checked
 # before it, so a structure that straddles two pushes is seen whole.
 LIVE_CONTEXT_CHARS = 512
 
-# A line prefix of quote markers, list markers and whitespace at least 16 characters long:
-# the shortest prefix that can reach MAX_DEPTH (a tab indents 4 columns: 2 list levels).
-_LONG_PREFIX = re.compile(r"^(?:[ \t>]|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)){16,}", re.M)
+# Regexes that begin with a literal are searched fast (CPython's sre skips to that
+# character); one that begins with a character class tries every position (~40 ns each).
+# A line start followed by 16 characters that can make a container prefix: the shortest
+# prefix that can reach MAX_DEPTH (a tab indents 4 columns: 2 list levels).
+_CANDIDATE_LINE = re.compile(r"\n(?=[ \t>*+\-0-9.)]{16})")
+_PREFIX = re.compile(r"(?:[ \t>]|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))+", re.M)
 _LIST_MARKER = re.compile(r"[-+*]|\d{1,9}[.)]")
-_EMPHASIS = re.compile(r"[*_~]+|\n[ \t]*(?=\n)")  # runs, and blank lines (paragraph ends)
-_BRACKET = re.compile(r"[\[\]]|\n[ \t]*(?=\n)")
-_PUNCTUATION = frozenset(string.punctuation)
+_RUNS = {char: re.compile(re.escape(char) * 2 + "*") for char in "*_~"}
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def too_deep(text: str) -> bool:
     """Whether `text` nests deeper than MAX_DEPTH levels (render it as plain text)."""
     return (
         _container_depth(text) > MAX_DEPTH
-        or _emphasis_depth(text) > MAX_DEPTH
         or _bracket_depth(text) > MAX_DEPTH
+        or any(_emphasis_depth(text, char) > MAX_DEPTH for char in _RUNS)
     )
 
 
@@ -59,8 +59,12 @@ def live_too_deep(was: bool, head: str, tail: str, text: str) -> bool:
 
 
 def _container_depth(text: str) -> int:
+    starts = [0, *(match.end() for match in _CANDIDATE_LINE.finditer(text))]
     deepest = 0
-    for match in _LONG_PREFIX.finditer(text):
+    for start in starts:
+        match = _PREFIX.match(text, start)
+        if match is None:
+            continue
         prefix = match.group()
         quotes = prefix.count(">")
         markers = len(_LIST_MARKER.findall(prefix))
@@ -75,77 +79,67 @@ def _container_depth(text: str) -> int:
 
 
 def _is_punct(char: str) -> bool:
-    return char in _PUNCTUATION or unicodedata.category(char)[0] in "PS"
+    return not (char.isalnum() or char.isspace())
 
 
 def _flanking(before: str, after: str, char: str) -> tuple[bool, bool]:
     """Whether a delimiter run between `before` and `after` can open, and can close."""
-    left = not after.isspace() and (not _is_punct(after) or before.isspace() or _is_punct(before))
-    right = not before.isspace() and (not _is_punct(before) or after.isspace() or _is_punct(after))
+    left = not after.isspace() and (not _is_punct(after) or not before.isalnum())
+    right = not before.isspace() and (not _is_punct(before) or not after.isalnum())
     if char == "_":  # intraword underscores (snake_case) neither open nor close
         return left and (not right or _is_punct(before)), right and (not left or _is_punct(after))
     return left, right
 
 
-def _emphasis_depth(text: str) -> int:
-    # Each level needs an opening and a closing delimiter character.
-    if text.count("*") + text.count("_") + text.count("~") <= 2 * MAX_DEPTH:
+def _emphasis_depth(text: str, char: str) -> int:
+    """The nesting of `char` emphasis (each character on its own: mixing them only adds up to
+    3x, far under what breaks the renderer)."""
+    if text.count(char) <= 2 * MAX_DEPTH:  # each level needs an opening and a closing one
         return 0
     end = len(text)
-    # The paragraph's open runs: [char, length, height of what closed inside it]; and per
-    # delimiter character the stack positions of its runs (the nearest one found at once,
-    # so 10,000 unmatched openers cost no more than 10,000 matched ones).
-    stack: list[list] = []
-    where: dict[str, list[int]] = {"*": [], "_": [], "~": []}
+    paragraph_ends = [match.start() for match in _BLANK_LINE.finditer(text)]
+    paragraph_ends.append(end)
+    paragraph = 0
+    # The paragraph's open runs: [length, height of what closed inside it].
+    stack: list[list[int]] = []
     deepest = 0
-    for match in _EMPHASIS.finditer(text):
-        run = match.group()
-        char = run[0]
-        if char not in where:  # a blank line: the paragraph ends, unmatched runs with it
-            stack.clear()
-            for positions in where.values():
-                positions.clear()
-            continue
+    for match in _RUNS[char].finditer(text):
         start, stop = match.span()
+        if start > paragraph_ends[paragraph]:  # unmatched runs end with their paragraph
+            stack.clear()
+            while start > paragraph_ends[paragraph]:
+                paragraph += 1
         can_open, can_close = _flanking(
             text[start - 1] if start else "\n", text[stop] if stop < end else "\n", char
         )
-        if can_close and where[char]:
-            opener = where[char][-1]
-            inner = max(entry[2] for entry in stack[opener:])
-            height = inner + (min(len(run), stack[opener][1]) + 1) // 2  # "**" is one level
-            del stack[opener:]  # with the unmatched runs inside, as CommonMark does
-            for positions in where.values():
-                while positions and positions[-1] >= opener:
-                    positions.pop()
+        if can_close and stack:
+            length, inner = stack.pop()
+            height = inner + (min(stop - start, length) + 1) // 2  # "**" is one level
             if stack:
-                stack[-1][2] = max(stack[-1][2], height)
+                stack[-1][1] = max(stack[-1][1], height)
             deepest = max(deepest, height)
             if deepest > MAX_DEPTH:
                 break
         elif can_open:
-            where[char].append(len(stack))
-            stack.append([char, len(run), 0])
+            stack.append([stop - start, 0])
     return deepest
 
 
 def _bracket_depth(text: str) -> int:
+    """The nesting of matched [...] pairs (10,000 unmatched "[" don't nest), over the whole
+    text: paragraph ends are ignored, which can only overestimate."""
     if min(text.count("["), text.count("]")) <= MAX_DEPTH:
         return 0
     stack: list[int] = []  # per open "[": the height of what closed inside it
     deepest = 0
-    for match in _BRACKET.finditer(text):
-        token = match.group()
-        if token == "[":
+    for index, piece in enumerate(text.split("[")):
+        if index:
             stack.append(0)
-        elif token == "]":
+        for _ in range(min(piece.count("]"), len(stack))):
+            height = stack.pop() + 1
             if stack:
-                height = stack.pop() + 1
-                if stack:
-                    stack[-1] = max(stack[-1], height)
-                deepest = max(deepest, height)
-                if deepest > MAX_DEPTH:
-                    break
-        else:
-            stack.clear()  # a blank line ends the paragraph and its brackets
+                stack[-1] = max(stack[-1], height)
+            deepest = max(deepest, height)
+        if deepest > MAX_DEPTH:
+            break
     return deepest

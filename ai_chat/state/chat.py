@@ -53,7 +53,8 @@ class ChatState(rx.State):
         history_usd, history_estimated = self._history_cost
         new_usd, new_estimated = _cost_of(self.new_messages)
         total, estimated = history_usd + new_usd, history_estimated or new_estimated
-        return f"{'≈' if estimated else ''}{format_cost(total)}" if total else ""
+        label = format_cost(total)  # "" when the replies were simulated: no price
+        return f"{'≈' if estimated else ''}{label}" if label else ""
 
     @rx.var
     def model(self) -> str:

@@ -27,7 +27,7 @@ from tests.e2e.conftest import ServedApp
 
 pytestmark = pytest.mark.browser
 
-SIGNIN = re.compile(r"/signin(\?.*)?$")
+SIGNIN = re.compile(r"/signin/?(\?.*)?$")
 
 
 @pytest.fixture

@@ -135,13 +135,13 @@ def test_two_users_see_only_their_own_and_no_frame_leaks(
         expect(b.locator(".bubble")).to_have_count(0)
         expect(b.get_by_text(a_secret)).to_have_count(0)
 
-    # Export by the UI after trying A's id: nothing of A's to download.
+    # Export by the UI after trying A's id: there is nothing to export (a new chat).
     b.goto(served_app.url(f"/c/{a_cid}"))
     expect(b.get_by_text(NOT_FOUND)).to_be_visible()
     expect(b).to_have_url(served_app.url("/"))
-    b.get_by_role("button", name="Export conversation", exact=True).click()
-    b.get_by_role("menuitem", name="Export as Markdown", exact=True).click()
-    expect(b.get_by_text("Nothing to export yet.")).to_be_visible()
+    expect(b.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+    expect(b.get_by_role("heading", name="New chat", exact=True)).to_be_visible()
+    expect(b.get_by_role("button", name="Export conversation", exact=True)).to_have_count(0)
 
     # B's own conversation still exports (the control), and holds only B's text.
     b.goto(served_app.url(f"/c/{b_cid}"))
