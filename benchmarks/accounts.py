@@ -78,7 +78,8 @@ class AccountPool:
         ) as http:
             names = [f"bench{i:04d}" for i in range(first, end)]
             others = names
-            if first == 0:  # a fresh install: its first visitor creates the admin
+            if first == 0 and not await run_read(user_store.count_users, url=url):
+                # a fresh install: its first visitor creates the admin
                 await self._post(http, "/_auth/setup", names[0])
                 others = names[1:]
             if others:
@@ -111,7 +112,8 @@ class AccountPool:
 
 def _create_users(session: Session, names: list[str], password_hash: str) -> None:
     for name in names:
-        user_store.create_user(session, name, password_hash)
+        if user_store.find_user(session, name) is None:  # else made by an earlier run
+            user_store.create_user(session, name, password_hash)
 
 
 def _user_ids(session: Session, names: list[str]) -> dict[str, str]:

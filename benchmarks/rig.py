@@ -11,7 +11,7 @@ from ai_chat.store import migrations
 from benchmarks import servers
 from benchmarks.accounts import AccountPool
 from benchmarks.apps import AppProfile, app_profile, naive_profile
-from benchmarks.seed import temp_sqlite_url
+from benchmarks.seed import sqlite_path, temp_sqlite_url
 
 
 @dataclasses.dataclass
@@ -47,6 +47,8 @@ def serve(
     """Start `reflex run --env prod` for the app (or the naive baseline) on a fresh DB."""
     if not db_url:
         db_url = temp_sqlite_url(out_dir / "db", f"{name}.db")
+        for stale in ("", "-wal", "-shm", "-journal"):  # a fresh install, not last run's
+            Path(f"{sqlite_path(db_url)}{stale}").unlink(missing_ok=True)
         migrations.upgrade(db_url)
     with servers.app_server(
         name,

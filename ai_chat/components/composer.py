@@ -5,8 +5,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
+from ai_chat.config import get_settings
 from ai_chat.state.chat import COMPOSER_ID, ChatState
 from ai_chat.state.live import LiveState
+
+MESSAGE_ERROR_ID = "message-error"
 
 # Connected = the page hydrated over the live socket and no connection error since.
 connected = rx.State.is_hydrated & ~has_connection_errors
@@ -17,7 +20,10 @@ connected = rx.State.is_hydrated & ~has_connection_errors
 # - the second click of a double click on Send doesn't stop the reply it sent (Send turns
 #   into Stop in place as soon as the reply starts, which can be between the two clicks);
 # - the message list follows new content while the reader is at (or near) the bottom;
-#   scrolled up, it stays put and "Jump to latest" appears.
+#   scrolled up, it stays put and "Jump to latest" appears;
+# - a text over its limit (`limited_field_attrs`) is refused before it is sent, with a
+#   message in its error element: a frame over the socket's 1,000,000 bytes would make the
+#   socket drop and reconnect without a word. The text stays in the box.
 PAGE_SCRIPT = """
 if (!window.__aiChatWired) {
   window.__aiChatWired = true;
@@ -84,8 +90,70 @@ if (!window.__aiChatWired) {
   };
   new MutationObserver(wire).observe(document.body, {childList: true, subtree: true});
   wire();
+  const FRAME_BYTES = 900000;  // under engine.io's 1,000,000, with room for the event around it
+  const fmt = (n) => n.toLocaleString('en-US');
+  const tooLong = (field) => {
+    const value = field.value, limit = Number(field.dataset.maxChars), d = field.dataset;
+    // Characters as the server counts them (code points): counted only when it may be over.
+    const chars = value.length <= limit ? value.length
+      : value.length - (value.match(/[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]/g) || []).length;
+    if (chars > limit) {
+      return `${d.what} is ${fmt(chars)} characters; the limit is ${fmt(limit)}. `
+        + `Shorten it and ${d.action} again (your text is still in the box).`;
+    }
+    const bytes = value.length * 6 > FRAME_BYTES
+      ? new TextEncoder().encode(JSON.stringify(value)).length : 0;
+    return bytes > FRAME_BYTES
+      ? `${d.what} is too large to ${d.action} at once (${fmt(bytes)} bytes). Shorten it.` : '';
+  };
+  const show = (field, problem) => {
+    const error = document.getElementById(field.dataset.errorId);
+    if (error) error.textContent = problem;
+    field.setAttribute('aria-invalid', problem ? 'true' : 'false');
+  };
+  window.addEventListener('submit', (e) => {
+    // Capture on the window: before React's own listener, which would send the form.
+    let refused = false;
+    for (const field of e.target.querySelectorAll('[data-max-chars]')) {
+      const problem = tooLong(field);
+      show(field, problem);
+      if (problem && !refused) { refused = true; field.focus(); }
+    }
+    if (refused) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener('input', (e) => {
+    const field = e.target;
+    if (field.dataset?.maxChars && field.getAttribute('aria-invalid') === 'true') {
+      show(field, tooLong(field));
+    }
+  });
 }
 """
+
+
+def limited_field_attrs(limit: int, what: str, action: str, error_id: str) -> dict[str, str]:
+    """Attributes for a text field whose value is refused in the browser past `limit`
+    characters (PAGE_SCRIPT); `what` names it in the message ("Your message"), `action` is
+    what the form does ("send"), `error_id` the id of the element that shows the message."""
+    return {
+        "data-max-chars": str(limit),
+        "data-what": what,
+        "data-action": action,
+        "data-error-id": error_id,
+        "aria-describedby": error_id,
+    }
+
+
+def field_error(error_id: str) -> rx.Component:
+    """Where PAGE_SCRIPT says why a text can't be sent (empty otherwise): announced at once."""
+    return rx.el.p(
+        id=error_id,
+        role="alert",
+        class_name="field-error",
+        color=rx.color("red", 11),
+        font_size="0.875rem",
+        margin="0",
+    )
 
 
 def _editing_banner() -> rx.Component:
@@ -110,7 +178,10 @@ def _editing_banner() -> rx.Component:
     )
 
 
-def composer() -> rx.Component:
+def composer(max_chars: int | None = None) -> rx.Component:
+    """`max_chars`: the longest message (AI_CHAT_MAX_MESSAGE_CHARS by default), checked in the
+    browser before sending; ChatState.send checks it again."""
+    limit = get_settings().max_message_chars if max_chars is None else max_chars
     return rx.form(
         _editing_banner(),
         rx.hstack(
@@ -123,6 +194,7 @@ def composer() -> rx.Component:
                 rows="1",
                 class_name="composer-input",
                 auto_focus=True,
+                custom_attrs=limited_field_attrs(limit, "Your message", "send", MESSAGE_ERROR_ID),
             ),
             rx.cond(
                 LiveState.shows_live,
@@ -146,6 +218,7 @@ def composer() -> rx.Component:
             align="end",
             width="100%",
         ),
+        field_error(MESSAGE_ERROR_ID),
         rx.cond(
             ~connected,
             rx.text("Connecting to the server…", size="1", color_scheme="orange", role="status"),

@@ -12,6 +12,7 @@ What this module adds:
 - images are never loaded (a prompt-injected image URL could carry data out): an ``<img>``
   becomes a text placeholder with the alt text and the URL;
 - fenced code keeps rx.code_block's highlighting and gets a client-side "Copy code" button.
+A reply nested too deeply to render (markdown_depth.py) is shown by `plain_text` instead.
 GFM (tables, lists, strikethrough, task lists) and LaTeX (remark-math + rehype-katex, KaTeX's
 ``trust`` off, so ``\\href``/``\\includegraphics`` are refused) come with rx.markdown.
 """
@@ -162,6 +163,26 @@ SAFE_COMPONENT_MAP: dict[str, Callable[..., rx.Component]] = {
     "pre": _code_block,
     "table": _table,
 }
+
+
+PLAIN_NOTE = "Shown as plain text: too deeply nested to format."
+
+
+def plain_text(text: rx.Var[str] | str, **props: Any) -> rx.Component:
+    """Untrusted text shown as it is, wrapped, with a note saying why it isn't formatted:
+    for a reply nested too deeply for the Markdown renderer (components/markdown_depth.py),
+    which would overflow the browser's stack and break the whole page."""
+    return rx.fragment(
+        rx.text(text, white_space="pre-wrap", overflow_wrap="anywhere", **props),
+        rx.text(PLAIN_NOTE, size="1", color_scheme="gray", class_name="plain-note", role="note"),
+    )
+
+
+def markdown_or_plain(
+    text: rx.Var[str] | str, plain: rx.Var[bool] | bool, **props: Any
+) -> rx.Component:
+    """`safe_markdown`, or `plain_text` where `plain` (computed on the server)."""
+    return rx.cond(plain, plain_text(text, **props), safe_markdown(text, **props))
 
 
 def safe_markdown(text: rx.Var[str] | str, **props: Any) -> rx.Component:

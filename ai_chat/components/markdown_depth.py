@@ -22,6 +22,7 @@ formatting, a false negative the page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 MAX_DEPTH = 32
 # A streaming reply is checked as it grows: the new text plus this much already checked
@@ -33,18 +34,64 @@ LIVE_CONTEXT_CHARS = 512
 # A line start followed by 16 characters that can make a container prefix: the shortest
 # prefix that can reach MAX_DEPTH (a tab indents 4 columns: 2 list levels).
 _CANDIDATE_LINE = re.compile(r"\n(?=[ \t>*+\-0-9.)]{16})")
-_PREFIX = re.compile(r"(?:[ \t>]|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))+", re.M)
+_PREFIX_LIMIT = 256  # a longer prefix of only markers and indentation is no human's text
+_PREFIX = re.compile(
+    r"(?:[ \t>]|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)){1," + str(_PREFIX_LIMIT) + "}", re.M
+)
 _LIST_MARKER = re.compile(r"[-+*]|\d{1,9}[.)]")
+# Lines that always start a new block, so inline markup can't span them: a blank line, a
+# bullet or "1." item (other numbers can't interrupt a paragraph), a heading, a code fence.
+# Unsure cases (indented lines, quote continuations) don't split: a bigger block is safe.
+_BLOCK_START = re.compile(
+    r"\n(?=[ \t]*\n| {0,3}(?:[-+*][ \t]+\S|1[.)][ \t]+\S|#{1,6}(?:[ \t]|$)|```|~~~))", re.M
+)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^\n]*)")
 _RUNS = {char: re.compile(re.escape(char) * 2 + "*") for char in "*_~"}
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def too_deep(text: str) -> bool:
-    """Whether `text` nests deeper than MAX_DEPTH levels (render it as plain text)."""
+def too_deep(text: str, *, whole: bool = True) -> bool:
+    """Whether `text` nests deeper than MAX_DEPTH levels (render it as plain text).
+    `whole`: `text` is a whole message, so its fenced code is known and skipped (code shows
+    no markup); a piece of one is scanned all through (it may begin inside code)."""
+    if _container_depth(text) > MAX_DEPTH:
+        return True
+    if not _may_nest_inline(text):  # most replies: a few C-level counts and done
+        return False
+    blocks = _prose_blocks(text) if whole else _BLOCK_START.split(text)
+    return any(_may_nest_inline(block) and _inline_too_deep(block) for block in blocks)
+
+
+def _may_nest_inline(text: str) -> bool:
+    # Each level needs an opening and a closing character (spelled out: this runs per push).
+    pairs = 2 * MAX_DEPTH
     return (
-        _container_depth(text) > MAX_DEPTH
-        or _bracket_depth(text) > MAX_DEPTH
-        or any(_emphasis_depth(text, char) > MAX_DEPTH for char in _RUNS)
+        text.count("*") > pairs
+        or text.count("_") > pairs
+        or text.count("~") > pairs
+        or (text.count("[") > MAX_DEPTH and text.count("]") > MAX_DEPTH)
+    )
+
+
+def _prose_blocks(text: str) -> Iterator[str]:
+    """The blocks of `text` outside fenced code (a fence starts a block of its own)."""
+    fence = ""  # the open fence, while in code
+    for block in _BLOCK_START.split(text):
+        match = _FENCE.match(block)
+        if not fence:
+            # A backtick fence whose info string has a backtick is no fence (CommonMark).
+            if match and not (match[1][0] == "`" and "`" in match[2]):
+                fence = match[1]
+                continue
+            yield block
+        elif match and match[1][0] == fence[0] and len(match[1]) >= len(fence):
+            if not match[2].strip():  # a closing fence: prose again after it
+                fence = ""
+                yield block
+
+
+def _inline_too_deep(block: str) -> bool:
+    return _bracket_depth(block) > MAX_DEPTH or any(
+        _emphasis_depth(block, char) > MAX_DEPTH for char in _RUNS
     )
 
 
@@ -55,17 +102,18 @@ def live_too_deep(was: bool, head: str, tail: str, text: str) -> bool:
     if was:
         return True
     checked = len(head) + len(tail)
-    return too_deep(text[max(0, checked - LIVE_CONTEXT_CHARS) :])
+    return too_deep(text[max(0, checked - LIVE_CONTEXT_CHARS) :], whole=False)
 
 
 def _container_depth(text: str) -> int:
-    starts = [0, *(match.end() for match in _CANDIDATE_LINE.finditer(text))]
     deepest = 0
-    for start in starts:
+    for start in (0, *(match.end() for match in _CANDIDATE_LINE.finditer(text))):
         match = _PREFIX.match(text, start)
         if match is None:
             continue
         prefix = match.group()
+        if len(prefix) == _PREFIX_LIMIT:
+            return _PREFIX_LIMIT
         quotes = prefix.count(">")
         markers = len(_LIST_MARKER.findall(prefix))
         levels = quotes + markers
@@ -91,26 +139,18 @@ def _flanking(before: str, after: str, char: str) -> tuple[bool, bool]:
     return left, right
 
 
-def _emphasis_depth(text: str, char: str) -> int:
-    """The nesting of `char` emphasis (each character on its own: mixing them only adds up to
-    3x, far under what breaks the renderer)."""
-    if text.count(char) <= 2 * MAX_DEPTH:  # each level needs an opening and a closing one
+def _emphasis_depth(block: str, char: str) -> int:
+    """The nesting of `char` emphasis in one block (each character on its own: mixing
+    them only adds up to 3x, far under what breaks the renderer)."""
+    if block.count(char) <= 2 * MAX_DEPTH:
         return 0
-    end = len(text)
-    paragraph_ends = [match.start() for match in _BLANK_LINE.finditer(text)]
-    paragraph_ends.append(end)
-    paragraph = 0
-    # The paragraph's open runs: [length, height of what closed inside it].
-    stack: list[list[int]] = []
+    end = len(block)
+    stack: list[list[int]] = []  # the open runs: [length, height of what closed inside]
     deepest = 0
-    for match in _RUNS[char].finditer(text):
+    for match in _RUNS[char].finditer(block):
         start, stop = match.span()
-        if start > paragraph_ends[paragraph]:  # unmatched runs end with their paragraph
-            stack.clear()
-            while start > paragraph_ends[paragraph]:
-                paragraph += 1
         can_open, can_close = _flanking(
-            text[start - 1] if start else "\n", text[stop] if stop < end else "\n", char
+            block[start - 1] if start else "\n", block[stop] if stop < end else "\n", char
         )
         if can_close and stack:
             length, inner = stack.pop()
@@ -125,14 +165,13 @@ def _emphasis_depth(text: str, char: str) -> int:
     return deepest
 
 
-def _bracket_depth(text: str) -> int:
-    """The nesting of matched [...] pairs (10,000 unmatched "[" don't nest), over the whole
-    text: paragraph ends are ignored, which can only overestimate."""
-    if min(text.count("["), text.count("]")) <= MAX_DEPTH:
+def _bracket_depth(block: str) -> int:
+    """The nesting of matched [...] pairs in one block (10,000 unmatched "[" don't nest)."""
+    if min(block.count("["), block.count("]")) <= MAX_DEPTH:
         return 0
     stack: list[int] = []  # per open "[": the height of what closed inside it
     deepest = 0
-    for index, piece in enumerate(text.split("[")):
+    for index, piece in enumerate(block.split("[")):
         if index:
             stack.append(0)
         for _ in range(min(piece.count("]"), len(stack))):
@@ -140,6 +179,6 @@ def _bracket_depth(text: str) -> int:
             if stack:
                 stack[-1] = max(stack[-1], height)
             deepest = max(deepest, height)
-        if deepest > MAX_DEPTH:
-            break
+            if deepest > MAX_DEPTH:
+                return deepest
     return deepest

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components.composer import field_error, limited_field_attrs
+from ai_chat.config import get_settings
 from ai_chat.state.settings import SettingsState
+
+PROMPT_ERROR_ID = "system-prompt-error"
 
 
 def _field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
@@ -17,7 +21,10 @@ def _field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
     )
 
 
-def settings_dialog() -> rx.Component:
+def settings_dialog(max_prompt_chars: int | None = None) -> rx.Component:
+    """`max_prompt_chars`: the longest system prompt (AI_CHAT_MAX_SYSTEM_PROMPT_CHARS by
+    default), checked in the browser before saving; parse_settings checks it again."""
+    limit = get_settings().max_system_prompt_chars if max_prompt_chars is None else max_prompt_chars
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Conversation settings"),
@@ -44,9 +51,13 @@ def settings_dialog() -> rx.Component:
                             aria_label="System prompt",
                             rows="4",
                             width="100%",
+                            custom_attrs=limited_field_attrs(
+                                limit, "The system prompt", "save", PROMPT_ERROR_ID
+                            ),
                         ),
                         "Sent unchanged with every turn (so Claude's prompt cache keeps working).",
                     ),
+                    field_error(PROMPT_ERROR_ID),
                     rx.hstack(
                         _field(
                             "Max output tokens",

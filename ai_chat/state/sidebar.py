@@ -114,8 +114,10 @@ class SidebarState(rx.State):
                 renamed = await conversation_list.rename_conversation(
                     session, who.user_id, self.rename_id, title
                 )
-        except (ValueError, ConversationNotFound) as exc:
-            return rx.toast.error(str(exc) or "That conversation no longer exists.")
+        except ConversationNotFound:
+            return rx.toast.error("That conversation no longer exists.")
+        except ValueError as exc:
+            return rx.toast.error(str(exc))
         self.items = [
             ConversationItem(i.id, renamed.title) if i.id == renamed.id else i for i in self.items
         ]

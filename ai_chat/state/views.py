@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ai_chat.config import get_settings
+from ai_chat.components.markdown_depth import too_deep
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
@@ -27,6 +28,9 @@ class ChatMessage:
     cache_write_tokens: int = 0
     cost_usd: float = 0.0  # 0 when unknown (no usage, a model without a price, simulated)
     cost_label: str = ""
+    # A reply nested too deeply for the Markdown renderer (components/markdown_depth.py):
+    # shown as plain text, so the conversation still opens.
+    too_deep: bool = False
 
 
 def to_view(message: Message | MessageRow) -> ChatMessage:
@@ -48,6 +52,8 @@ def to_view(message: Message | MessageRow) -> ChatMessage:
         cache_write_tokens=message.cache_creation_input_tokens or 0,
         cost_usd=(cost := 0.0 if priceless() else _cost(message)),
         cost_label=format_cost(cost),
+        # Only replies render as Markdown (a user's text is shown as typed).
+        too_deep=message.role == "assistant" and too_deep(message.content),
     )
 
 
