@@ -95,7 +95,7 @@ def _inline_too_deep(block: str) -> bool:
     )
 
 
-def live_too_deep(was: bool, head: str, tail: str, text: str) -> bool:
+def streaming_too_deep(was: bool, head: str, tail: str, text: str) -> bool:
     """For a reply streaming in: `was` the flag so far (it stays set), `head + tail` the text
     checked at the previous push, `text` the reply now. Checks only what is new, plus
     LIVE_CONTEXT_CHARS before it."""

@@ -45,8 +45,7 @@ def out_of_tokens(limit: int, retry_after_s: float, window_s: int = 86_400) -> R
         allowance = f"{limit:,} tokens for {wait_words(window_s)}"
     return Refusal(
         "tokens_per_day",
-        f"You've used your {allowance}; you can send again in "
-        f"{wait_words(retry_after_s)}. {KEEP}",
+        f"You've used your {allowance}; you can send again in {wait_words(retry_after_s)}. {KEEP}",
         retry_after_s,
     )
 

@@ -8,6 +8,7 @@ import uuid
 
 from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.runner import GenerationService
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.store import conversations as store
 from ai_chat.store.db import session_scope
@@ -52,21 +53,25 @@ class TurnResult:
         return [u for u in self.updates if isinstance(u, LiveSnapshot)]
 
 
-async def run_turn(job: GenerationJob, on_update=None) -> TurnResult:
+async def run_turn(
+    job: GenerationJob, on_update=None, service: GenerationService | None = None
+) -> TurnResult:
     updates: list[Update] = []
-    async for update in runtime.get_service().run(job):
+    async for update in (service or runtime.get_service()).run(job):
         updates.append(update)
         if on_update is not None:
             await on_update(update)
     return TurnResult(updates)
 
 
-def start_turn(job: GenerationJob) -> tuple[asyncio.Task, list[Update]]:
+def start_turn(
+    job: GenerationJob, service: GenerationService | None = None
+) -> tuple[asyncio.Task, list[Update]]:
     """Run a turn in the background; the list fills as updates arrive."""
     updates: list[Update] = []
 
     async def consume() -> TurnResult:
-        async for update in runtime.get_service().run(job):
+        async for update in (service or runtime.get_service()).run(job):
             updates.append(update)
         return TurnResult(updates)
 
@@ -76,3 +81,18 @@ def start_turn(job: GenerationJob) -> tuple[asyncio.Task, list[Update]]:
 async def stored_messages(conversation_id: str, owner: str = OWNER) -> list[Message]:
     async with session_scope() as session:
         return list(await store.list_messages(session, owner, conversation_id))
+
+
+def worker_apart() -> GenerationService:
+    """Another worker whose limits are its own, as while Redis is down: the one place two
+    replies can still run in one conversation."""
+    from ai_chat.generation.cancellation import LocalCancellation
+    from ai_chat.generation.live import LiveReplies
+
+    service = runtime.get_service()
+    return GenerationService(
+        settings=service.settings,
+        client_lease=runtime.client_lease,
+        cancellation=LocalCancellation(),
+        live=LiveReplies(),
+    )

@@ -1,5 +1,9 @@
 """Turns at once: many on the embedded SQLite database (none may fail on a lock), and two
-in one conversation (two tabs), where neither reply may be lost."""
+in one conversation (two tabs), where neither reply may be lost.
+
+One reply per conversation is a limit now (tests/generation/test_limits.py); two at once
+in one conversation still happen across workers while Redis is down (each worker then
+limits on its own), so the second tab's turn runs on such a worker here."""
 
 from __future__ import annotations
 
@@ -9,10 +13,18 @@ import dataclasses
 from ai_chat.generation.live import LiveSnapshot
 from ai_chat.generation.turn import TurnStarted
 from tests.conftest import wait_until
-from tests.generation.helpers import make_job, run_turn, start_turn, stored_messages
+from tests.generation.helpers import (
+    make_job,
+    run_turn,
+    start_turn,
+    stored_messages,
+    worker_apart,
+)
 
 
 async def test_concurrent_turns_all_persist_on_sqlite(app_env, sim):
+    # 400 turns of one owner at once: a load test of the store, not of the limits.
+    app_env(limit_messages_per_minute="0", limit_concurrent_replies="0")
     first = [run_turn(make_job(f"turn {i} [[sim tokens=5 tps=1000 ttft=0]]")) for i in range(200)]
     results = await asyncio.gather(*first)
     # ...and a second wave into the same conversations, while writes overlap
@@ -43,7 +55,8 @@ async def test_two_tabs_asking_in_one_conversation_keep_both_replies_in_order(ap
     # Tab one's reply streams for a second; tab two asks and gets its reply meanwhile.
     long_task, long_updates = start_turn(make_job("one [[sim tokens=20 tps=20 ttft=0]]", cid))
     await _first_text(long_updates)
-    short = await run_turn(make_job("two [[sim tokens=3 tps=1000 ttft=0]]", cid))
+    two = make_job("two [[sim tokens=3 tps=1000 ttft=0]]", cid)
+    short = await run_turn(two, service=worker_apart())
     long = await long_task
     assert long.finished.save_error is None and short.finished.save_error is None
     assert long.finished.message.status == short.finished.message.status == "complete"
@@ -71,8 +84,9 @@ async def test_a_reply_whose_place_was_taken_meanwhile_is_kept_after_the_last_tu
     # and asks again: that turn's reply takes the seq the streaming one was to have.
     edit = make_job("hello again [[sim tokens=3 tps=1000 ttft=0]]", cid)
     edit = dataclasses.replace(edit, replace_from_message_id=first.started.user_message.id)
-    edited = await run_turn(edit)
-    again = await run_turn(make_job("more [[sim tokens=3 tps=1000 ttft=0]]", cid))
+    other = worker_apart()
+    edited = await run_turn(edit, service=other)
+    again = await run_turn(make_job("more [[sim tokens=3 tps=1000 ttft=0]]", cid), service=other)
     streaming = next(u for u in long_updates if isinstance(u, TurnStarted))
     assert again.finished.message.seq == streaming.user_message.seq + 1  # the place is taken
     long = await long_task

@@ -12,8 +12,10 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from reflex.istate.manager.token import BaseStateToken
+from reflex.state import State
 from reflex_base.utils.serializers import serialize
 
 from ai_chat.state.sidebar import SidebarState
@@ -24,6 +26,7 @@ from tests.state.harness import Tab, event_processor, sign_in_user, use_default_
 FAST = "[[sim tokens=8 tps=100000 ttft=0]]"
 # The reply is the user's text, directives removed: exact "model output" for a case.
 ECHO = "[[sim echo=1 tps=100000 ttft=0 chunk=256]]"
+S = TypeVar("S", bound=State)
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +67,7 @@ def socket_problems(tab: Tab) -> list[str]:
         try:
             json.dumps([push.delta, push.events], default=serialize, ensure_ascii=False).encode()
         except UnicodeEncodeError as exc:
-            problems.append(f"{exc.reason} at {exc.start}: {exc.object[exc.start - 20 : exc.end]!r}")
+            problems.append(f"{exc.reason}: {exc.object[exc.start - 20 : exc.end]!r}")
     return problems
 
 
@@ -95,23 +98,37 @@ async def assert_usable(tab: Tab) -> None:
     await tab.send(f"{word} still here {FAST}")
     await settle(tab)
     messages = await shown(tab)
-    assert [m.role for m in messages[-2:]] == ["user", "assistant"], messages
-    assert messages[-1].status == "complete", messages[-1].error
+    roles = [m.role for m in messages[-2:]]
+    assert roles == ["user", "assistant"], f"a normal message afterwards got {roles}"
+    assert messages[-1].status == "complete", f"its reply: {messages[-1].error}"
     cid = (await tab.chat()).conversation_id
-    assert [m.content for m in (await stored(tab, cid))][0].startswith(word)
+    user, reply = await stored(tab, cid)
+    assert user.content.startswith(word), "the normal message is stored"
+    assert reply.status == "complete", "its reply is stored"
     await tab.fire(SidebarState, "search", query=word)
-    async with tab.manager.modify_state(_root_token(tab)) as root:
-        sidebar = await root.get_state(SidebarState)
-        assert [item.id for item in sidebar.items] == [cid]
+
+    async def found() -> bool:
+        return await listed(tab) == [cid]
+
+    await eventually(found, 10, "the search to list the new conversation")
     await tab.fire(SidebarState, "search", query="")
-    assert socket_problems(tab) == []
+    problems = socket_problems(tab)
+    assert not problems, f"pushes the socket can't send (UTF-8): {problems}"
 
 
-def _root_token(tab: Tab):
-    from reflex.istate.manager.token import BaseStateToken
-    from reflex.state import State
-
+def _root_token(tab: Tab) -> BaseStateToken:
     return BaseStateToken(ident=tab.token, cls=State)
+
+
+async def substate(tab: Tab, cls: type[S]) -> S:
+    """The tab's `cls` state as it is now (a copy to read, not to change)."""
+    async with tab.manager.modify_state(_root_token(tab)) as root:
+        return await root.get_state(cls)
+
+
+async def listed(tab: Tab) -> list[str]:
+    """The ids the sidebar lists."""
+    return [item.id for item in (await substate(tab, SidebarState)).items]
 
 
 async def new_conversation(tab: Tab, text: str = "") -> str:
@@ -120,4 +137,3 @@ async def new_conversation(tab: Tab, text: str = "") -> str:
     await tab.send(f"{text or 'a plain start'} {FAST}")
     await settle(tab)
     return (await tab.chat()).conversation_id
-
