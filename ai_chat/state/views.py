@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ai_chat.config import get_settings
 from ai_chat.components.markdown_depth import too_deep
+from ai_chat.config import get_settings
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
