@@ -17,6 +17,7 @@ from ai_chat.store import conversations as store
 from ai_chat.store import export
 from ai_chat.store.db import read_scope
 from ai_chat.store.models import new_id
+from ai_chat.store.text import clean_text
 
 COMPOSER_ID = "message"
 CONTINUE_PROMPT = "Please continue where you stopped."
@@ -249,6 +250,7 @@ class ChatState(rx.State):
                 "Claude is still replying. Wait for it or press Stop; "
                 "your text is still in the box."
             )
+        text = clean_text(text)  # lone surrogates and NUL: as stored, so as Claude gets it
         if replace_from and not self._truncate_from(replace_from):
             self.editing_id = ""
             return rx.toast.error("That message is no longer in this conversation.")
