@@ -8,9 +8,11 @@ The model:
   done, in `GenerationService.run`, before the user turn is stored: a forged event meets
   the same limits as the UI. A refused turn stores nothing and reaches nobody; it ends
   like any unsaved turn (the text goes back into the box, a toast says why and when).
-  Per turn start: the reply's slots (one Redis script), then the message count and the
-  day's tokens (two more, at once); when the reply ends its tokens are counted and its
-  slots released. Nothing per token.
+  Per turn start: the reply's slots (one Redis script), the day's tokens and the message
+  count (one script each; one more script takes a conversation the turn created); when
+  the reply ends its tokens are counted and its slots released (two commands). Nothing
+  per token; each worker refreshes its replies' slot leases in one script every 5 s.
+  Measured by `python -m benchmarks.limits_cost`.
 - Counting in time windows is the `limits` package's (moving window for messages and
   sign-ins, sliding window counter for tokens, which can't keep one entry per token), in
   Redis when `redis_url` is set so that all workers share the counts, else in memory.

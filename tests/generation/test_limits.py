@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+import redis.asyncio as aioredis
 
 from ai_chat.generation import runtime
 from ai_chat.generation.turn import GenerationJob, TurnStarted
-from ai_chat.limits import UserLimits
+from ai_chat.limits import Quotas, UserLimits
 from tests.conftest import wait_until
 from tests.generation.helpers import (
     TurnResult,
@@ -34,18 +36,26 @@ KEEP = "Your text is still in the box."
 async def limited(request, app_env, sim) -> AsyncIterator[Callable[..., None]]:
     """`limited(concurrent_replies="3", …)`: the server's limits for this test's turns."""
     shared = {"redis_url": await redis_or_missing()} if request.param == "redis" else {}
+    prefix = f"ai_chat:test:{uuid.uuid4().hex[:12]}"  # this test's keys, removed after it
 
     def configure(settings: dict[str, str] | None = None, **limits: str) -> None:
         limit_env = {f"limit_{name}": value for name, value in limits.items()}
         app_env(**shared, **(settings or {}), **limit_env)
+        service = runtime.get_service()
+        assert service.quotas.shared == bool(shared)
+        service.quotas = Quotas(service.settings, key_prefix=prefix)
 
     configure()
-    assert runtime.get_service().quotas.shared == bool(shared)
     yield configure
     service = runtime.get_service()
     await service.quotas.close()
     if shared:
         await service.cancellation.close()
+        client = aioredis.Redis.from_url(shared["redis_url"])
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 def job_of(owner: str, text: str, conversation_id: str | None = None) -> GenerationJob:
