@@ -34,6 +34,20 @@ def service_missing(what: str, why: object) -> None:
     pytest.skip(message)
 
 
+async def redis_or_missing() -> str:
+    """REDIS_URL once Redis answers a ping (else `service_missing`)."""
+    import redis.asyncio as aioredis
+
+    probe = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await probe.ping()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"Redis at {REDIS_URL}", exc)
+    finally:
+        await probe.aclose()
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimulatorServer]:
     with SimulatorServer() as server:

@@ -170,7 +170,7 @@ PLAIN_NOTE = "Shown as plain text: too deeply nested to format."
 
 def plain_text(text: rx.Var[str] | str, **props: Any) -> rx.Component:
     """Untrusted text shown as it is, wrapped, with a note saying why it isn't formatted:
-    for a reply nested too deeply for the Markdown renderer (components/markdown_depth.py),
+    for a reply nested too deeply for the Markdown renderer (state/markdown_depth.py),
     which would overflow the browser's stack and break the whole page."""
     return rx.fragment(
         rx.text(text, white_space="pre-wrap", overflow_wrap="anywhere", **props),

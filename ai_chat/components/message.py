@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from ai_chat.components.markdown import markdown_or_plain, safe_markdown
+from ai_chat.components.markdown import markdown_or_plain
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.views import ChatMessage
@@ -17,11 +17,6 @@ STATUS_BADGES = {
 }
 
 
-def _markdown(text) -> rx.Component:
-    # Model output is untrusted: no raw HTML, inert unsafe links, no auto-loaded images.
-    return safe_markdown(text, class_name="message-body")
-
-
 def _reply(text, too_deep) -> rx.Component:
     """A reply as Markdown, or as plain text if it nests too deeply for the renderer."""
     return markdown_or_plain(text, too_deep, class_name="message-body")
@@ -29,9 +24,7 @@ def _reply(text, too_deep) -> rx.Component:
 
 def _live_reply() -> rx.Component:
     text = LiveState.live_text_head + LiveState.live_text_tail
-    # The flag is kept per push by live.py; until that file declares it, Markdown as before.
-    too_deep = getattr(LiveState, "live_too_deep", None)
-    return _markdown(text) if too_deep is None else _reply(text, too_deep)
+    return _reply(text, LiveState.live_too_deep)
 
 
 def _status_badge(status) -> rx.Component:

@@ -15,6 +15,9 @@ from datetime import datetime
 from ai_chat.llm.errors import ReplyError
 from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 from ai_chat.store.models import MessageStatus, utcnow
+from ai_chat.store.text import clean_text
+
+_HIGH_SURROGATE, _HIGH_SURROGATE_END = "\ud800", "\udbff"
 
 
 def estimate_tokens(text: str) -> int:
@@ -70,10 +73,15 @@ class LiveReply:
 
     @property
     def text(self) -> str:
-        # Deltas are joined lazily, once per push rather than once per token.
+        # Deltas are joined lazily, once per push rather than once per token, and cleaned
+        # (store/text.py): a lone surrogate in a push would break the tab's socket for good.
         if self._parts:
-            self._text += "".join(self._parts)
+            new = "".join(self._parts)
             self._parts.clear()
+            if _HIGH_SURROGATE <= new[-1] <= _HIGH_SURROGATE_END and not self.status.is_final:
+                self._parts.append(new[-1])  # a pair's first half: the next delta may end it
+                new = new[:-1]
+            self._text += clean_text(new)
         return self._text
 
     def apply(self, event: ReplyEvent) -> None:
@@ -92,7 +100,7 @@ class LiveReply:
                 self.first_token_at = time.monotonic()
                 self.status = MessageStatus.STREAMING
         elif isinstance(event, ThinkingDelta):
-            self.thinking += event.text  # small next to the answer; joined eagerly
+            self.thinking += clean_text(event.text)  # small next to the answer; joined eagerly
             self.output_tokens += 1
         elif isinstance(event, ReplyFinished):
             self.stop_reason = event.stop_reason

@@ -81,7 +81,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def change_password(self, form_data: dict):
+    async def change_password(self, form_data: dict | None = None):
         form = payloads.form(form_data)
         if form is None:
             return payloads.malformed()

@@ -86,7 +86,7 @@ class AdminState(rx.State):
         return None
 
     @rx.event
-    async def create_user(self, form_data: dict):
+    async def create_user(self, form_data: dict | None = None):
         if (form := payloads.form(form_data)) is None:
             return payloads.malformed()
         if await self._admin() is None:
@@ -107,7 +107,7 @@ class AdminState(rx.State):
         ]
 
     @rx.event
-    async def set_status(self, user_id: str, status: str):
+    async def set_status(self, user_id: str | None = None, status: str | None = None):
         if payloads.entity_id(user_id) is None or status not in [s.value for s in UserStatus]:
             return payloads.malformed()
         if (admin := await self._admin()) is None:
@@ -121,7 +121,7 @@ class AdminState(rx.State):
         return None
 
     @rx.event
-    def edit(self, user_id: str):
+    def edit(self, user_id: str | None = None):
         if payloads.entity_id(user_id) is None:
             return payloads.malformed()
         self.editing_id = user_id
@@ -132,7 +132,7 @@ class AdminState(rx.State):
         self.editing_id = ""
 
     @rx.event
-    async def save_user(self, form_data: dict):
+    async def save_user(self, form_data: dict | None = None):
         """The edit dialog: the limits, and a new password if one was typed."""
         if (form := payloads.form(form_data)) is None or not self.editing_id:
             return payloads.malformed()

@@ -103,7 +103,7 @@ class ChatState(rx.State):
             return orphan_toast()
 
     @rx.event
-    async def export(self, fmt: str):
+    async def export(self, fmt: str | None = None):
         """Download the open conversation as Markdown (`md`) or JSON (`json`)."""
         if fmt not in ("md", "json"):
             return payloads.malformed()
@@ -172,7 +172,7 @@ class ChatState(rx.State):
         return False
 
     @rx.event
-    async def send(self, form_data: dict):
+    async def send(self, form_data: dict | None = None):
         """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
         double click finds the first turn already running and does nothing."""
         form = payloads.form(form_data)
@@ -213,7 +213,7 @@ class ChatState(rx.State):
         return await self._start_turn(who, CONTINUE_PROMPT, replace_from=None)
 
     @rx.event
-    def start_edit(self, message_id: str):
+    def start_edit(self, message_id: str | None = None):
         if payloads.entity_id(message_id) is None:
             return payloads.malformed()
         message = next((m for m in self._shown_messages() if m.id == message_id), None)

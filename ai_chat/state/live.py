@@ -14,6 +14,7 @@ from ai_chat.generation.live import LiveSnapshot
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
 from ai_chat.limits.user_limits import limits_for
 from ai_chat.state.chat import COMPOSER_ID, ChatState
+from ai_chat.state.markdown_depth import streaming_too_deep
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.views import to_view
 from ai_chat.store.models import MessageStatus, new_id
@@ -37,6 +38,8 @@ class LiveState(ChatState):
     # (the text since the last fold) every time, the head only when the tail is folded in.
     live_text_head: str = ""
     live_text_tail: str = ""
+    # The reply so far nests too deeply for the Markdown renderer: shown as plain text.
+    live_too_deep: bool = False
     live_thinking: str = ""
     live_status: str = ""
     live_output_tokens: int = 0
@@ -72,6 +75,7 @@ class LiveState(ChatState):
             live_conversation_id=conversation_id,
             live_text_head="",
             live_text_tail="",
+            live_too_deep=False,
             live_status=MessageStatus.THINKING.value,
             live_output_tokens=0,
             live_elapsed_s=0.0,
@@ -87,6 +91,7 @@ class LiveState(ChatState):
             live_status="",
             live_text_head="",
             live_text_tail="",
+            live_too_deep=False,
             live_thinking="",
             live_output_tokens=0,
             live_elapsed_s=0.0,
@@ -174,8 +179,12 @@ class LiveState(ChatState):
     def _show(self, snapshot: LiveSnapshot) -> None:
         if snapshot.status == "streaming" and self.live_status != "streaming":
             self.announcement = "Claude is replying…"
+        too_deep = streaming_too_deep(
+            self.live_too_deep, self.live_text_head, self.live_text_tail, snapshot.text
+        )
         head, tail = split_live_text(self.live_text_head, snapshot.text)
         self._assign(
+            live_too_deep=too_deep,
             live_status=snapshot.status,
             live_text_head=head,
             live_text_tail=tail,

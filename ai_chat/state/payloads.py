@@ -1,7 +1,8 @@
 """Checks for what an event brings: any socket can call a handler with any payload.
 
 Each returns the value in the expected shape, or None when it isn't (the handler then
-answers with `malformed()` and changes nothing)."""
+answers with `malformed()` and changes nothing). Text comes back cleaned (store/text.py): a
+lone surrogate would otherwise reach the database or the next push and fail there."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import re
 
 import reflex as rx
 
+from ai_chat.store.text import clean_text
+
 ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def text(value: object, max_chars: int) -> str | None:
     """A string of at most `max_chars` characters."""
-    return value if isinstance(value, str) and len(value) <= max_chars else None
+    if not isinstance(value, str) or len(value) > max_chars:
+        return None
+    return clean_text(value)
 
 
 def entity_id(value: object) -> str | None:
@@ -28,7 +33,7 @@ def form(value: object) -> dict | None:
         return None
     if not all(isinstance(k, str) and isinstance(v, str | bool) for k, v in value.items()):
         return None
-    return value
+    return {k: clean_text(v) if isinstance(v, str) else v for k, v in value.items()}
 
 
 def malformed() -> rx.event.EventSpec:

@@ -119,7 +119,7 @@ class SettingsState(rx.State):
         self.open = False
 
     @rx.event
-    async def save(self, form: dict):
+    async def save(self, form: dict | None = None):
         if (checked := payloads.form(form)) is None:
             return payloads.malformed()
         try:

@@ -77,7 +77,7 @@ class SidebarState(rx.State):
         return True
 
     @rx.event
-    async def search(self, query: str):
+    async def search(self, query: str | None = None):
         if (checked := payloads.text(query, 10_000)) is None:
             return payloads.malformed()
         self.query = checked[:200]
@@ -91,7 +91,7 @@ class SidebarState(rx.State):
         return None
 
     @rx.event
-    def open_rename(self, conversation_id: str, title: str):
+    def open_rename(self, conversation_id: str | None = None, title: str | None = None):
         if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
             return payloads.malformed()
         self.rename_id, self.rename_title = conversation_id, title
@@ -102,7 +102,7 @@ class SidebarState(rx.State):
         self.rename_id = self.delete_id = ""
 
     @rx.event
-    async def save_rename(self, form_data: dict):
+    async def save_rename(self, form_data: dict | None = None):
         form = payloads.form(form_data)
         title = form.get("title", "") if form is not None else None
         if not isinstance(title, str) or len(title) > 10_000:
@@ -127,7 +127,7 @@ class SidebarState(rx.State):
             chat.title = renamed.title
 
     @rx.event
-    def open_delete(self, conversation_id: str, title: str):
+    def open_delete(self, conversation_id: str | None = None, title: str | None = None):
         if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
             return payloads.malformed()
         self.delete_id, self.delete_title = conversation_id, title

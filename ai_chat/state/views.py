@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ai_chat.components.markdown_depth import too_deep
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import Usage, cost_usd
+from ai_chat.state.markdown_depth import too_deep
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
 
@@ -28,7 +28,7 @@ class ChatMessage:
     cache_write_tokens: int = 0
     cost_usd: float = 0.0  # 0 when unknown (no usage, a model without a price, simulated)
     cost_label: str = ""
-    # A reply nested too deeply for the Markdown renderer (components/markdown_depth.py):
+    # A reply nested too deeply for the Markdown renderer (state/markdown_depth.py):
     # shown as plain text, so the conversation still opens.
     too_deep: bool = False
 

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from ai_chat.state.live import LiveState
 from tests.e2e.accounts import Account, add_session_cookie
 from tests.e2e.chat_page import (
     ASSISTANT,
@@ -102,11 +101,6 @@ def test_a_conversation_with_a_too_deeply_nested_reply_opens_and_exports(
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-@pytest.mark.xfail(
-    not hasattr(LiveState, "live_too_deep"),
-    strict=True,
-    reason="the live reply's flag is kept by ai_chat/state/live.py (hook not added yet)",
-)
 def test_a_too_deeply_nested_reply_streams_as_plain_text(
     context: BrowserContext, served_app: ServedApp
 ):

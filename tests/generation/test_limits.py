@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from ai_chat.generation import runtime
 from ai_chat.generation.turn import GenerationJob, TurnStarted
 from ai_chat.limits import Quotas, UserLimits
-from tests.conftest import wait_until
+from tests.conftest import redis_or_missing, wait_until
 from tests.generation.helpers import (
     TurnResult,
     make_job,
@@ -25,7 +25,6 @@ from tests.generation.helpers import (
     stored_messages,
     unique_tag,
 )
-from tests.limits.conftest import redis_or_missing
 
 QUICK = " [[sim tokens=5 tps=1000 ttft=0]]"
 LONG = " [[sim tokens=3000 tps=100 ttft=0]]"

@@ -12,22 +12,14 @@ from ai_chat.generation import runtime
 from ai_chat.generation.live import LiveReplies, LiveSnapshot
 from ai_chat.generation.redis_cancellation import RedisCancellation
 from ai_chat.generation.runner import GenerationService
-from tests.conftest import REDIS_URL, service_missing, wait_until
+from tests.conftest import REDIS_URL, redis_or_missing, wait_until
 from tests.generation.helpers import make_job, unique_tag
 from tests.generation.test_runner_stop import STOP_BOUND_S
 
 
 @pytest.fixture
 async def two_workers(app_env):
-    import redis.asyncio as aioredis
-
-    probe = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await probe.ping()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Redis at {REDIS_URL}", exc)
-    finally:
-        await probe.aclose()
+    await redis_or_missing()
     workers = []
     for _ in range(2):
         cancellation = RedisCancellation(REDIS_URL)

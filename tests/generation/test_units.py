@@ -9,7 +9,7 @@ import pytest
 from ai_chat.generation.cancellation import LocalCancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.live import LiveReplies, LiveReply, estimate_tokens
-from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
+from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 from ai_chat.store.models import MessageStatus
 
 
@@ -96,6 +96,20 @@ def test_live_reply_counts_joined_deltas():
     assert reply.text == "Hello!" and reply.deltas == 4 and reply.output_tokens == 4
     with pytest.raises(RuntimeError):
         reply.apply(TextDelta("?", 3))  # a duplicate of the last
+
+
+def test_live_text_is_cleaned_and_a_pair_split_across_deltas_is_kept_whole():
+    # A lone surrogate in a push would break the tab's socket; JSON escapes can carry one.
+    reply = _reply()
+    reply.apply(TextDelta("a\ud800b\x00c \ud83d", 0))  # ends with a pair's first half
+    assert reply.text == "a\ufffdbc "  # the half waits for the next delta
+    reply.apply(TextDelta("\ude00 d", 1))
+    assert reply.text == "a\ufffdbc \U0001f600 d"
+    reply.apply(TextDelta("\udbff", 2))  # a first half the reply ends on
+    reply.finish(MessageStatus.COMPLETE)
+    assert reply.text == "a\ufffdbc \U0001f600 d\ufffd"
+    reply.apply(ThinkingDelta("t\udc00"))
+    assert reply.thinking == "t\ufffd"
 
 
 def test_cancelled_reply_gets_an_estimate():

@@ -11,24 +11,11 @@ import pytest
 
 from ai_chat.config import load_settings
 from ai_chat.limits import Quotas
-from tests.conftest import REDIS_URL, service_missing
+from tests.conftest import redis_or_missing
 
 SIGNIN_ENV = {"AI_CHAT_LIMIT_SIGNIN_PER_ACCOUNT": "3", "AI_CHAT_LIMIT_SIGNIN_PER_ADDRESS": "5"}
 
 MakeQuotas = Callable[..., Quotas]
-
-
-async def redis_or_missing() -> str:
-    import redis.asyncio as aioredis
-
-    probe = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await probe.ping()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Redis at {REDIS_URL}", exc)
-    finally:
-        await probe.aclose()
-    return REDIS_URL
 
 
 async def _quotas_on(redis_url: str) -> AsyncIterator[MakeQuotas]:

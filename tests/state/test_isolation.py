@@ -335,19 +335,11 @@ async def test_stop_from_another_user_does_not_stop_the_reply(users, sim):
 async def second_worker(app_env):
     """This process as a second worker of a Redis-backed deployment: its cancellation is
     the Redis channel (Stop published to the worker that streams)."""
-    import redis.asyncio as aioredis
+    from tests.conftest import redis_or_missing
 
-    from tests.conftest import REDIS_URL, service_missing
-
-    probe = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await probe.ping()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Redis at {REDIS_URL}", exc)
-    finally:
-        await probe.aclose()
-    app_env(redis_url=REDIS_URL)
-    yield REDIS_URL
+    redis_url = await redis_or_missing()
+    app_env(redis_url=redis_url)
+    yield redis_url
 
 
 async def test_stop_from_another_user_on_another_worker_does_not_stop_the_reply(second_worker, sim):

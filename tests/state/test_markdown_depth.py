@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from ai_chat.components.markdown_depth import MAX_DEPTH, streaming_too_deep, too_deep
 from ai_chat.state.live import split_live_text
+from ai_chat.state.markdown_depth import MAX_DEPTH, streaming_too_deep, too_deep
 
 
 def _nested(kind: str, depth: int) -> str:
