@@ -50,8 +50,10 @@ bun: .tools/bun-path
 migrate: install
 	$(REFLEX) db migrate
 
-run: install bun migrate
-	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(REFLEX) run --env prod
+# The start script (ai_chat/serve.py) migrates, then serves like `reflex run --env prod`
+# with workers that respawn; Docker and the tests start the app the same way.
+run: install bun
+	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(PY) -m ai_chat.serve
 
 # Debian's Chromium for the browser tests (Playwright can't download browsers here).
 chromium:

@@ -7,14 +7,16 @@ import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ai_chat import reflex_redis
 from ai_chat.auth import http as auth_http
 from ai_chat.auth.asgi import guard
 from ai_chat.config import SIMULATOR_MOUNT, get_settings
 from ai_chat.gc_tuning import tune_for_serving
 from ai_chat.generation import runtime
+from ai_chat.ops import http as ops_http
 from ai_chat.pages.account import account_page
 from ai_chat.pages.admin import admin_page
-from ai_chat.pages.chat import chat_page
+from ai_chat.pages.chat import CHAT_ROUTE, chat_page
 from ai_chat.pages.signin import signin_page, signup_page
 from ai_chat.socket_emits import use_direct_emits
 from ai_chat.state import auth
@@ -28,7 +30,7 @@ from ai_chat.store import models  # noqa: F401 - registers the tables for `refle
 
 
 def _api() -> Starlette:
-    routes: list = list(auth_http.routes())
+    routes: list = [*auth_http.routes(), *ops_http.routes()]  # + /health, /metrics
     if get_settings().use_simulator:
         from ai_chat.simulator.app import create_app
 
@@ -44,16 +46,22 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
     # Our routes, then the guard around everything (the event socket included).
     api_transformer=[_api(), guard],
+    # Redis unreachable: a plain "service degraded" toast rather than "An error occurred".
+    backend_exception_handler=reflex_redis.backend_exception_handler,
 )
 # A push sends from its own task (python-socketio would spawn and await one per packet).
 assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
 use_direct_emits(app.sio)
 app.register_lifespan_task(runtime.build_clients)
 app.register_lifespan_task(tune_for_serving)
+app.register_lifespan_task(runtime.durable_replies)  # sweeper; SIGTERM: drain replies
+app.register_lifespan_task(reflex_redis.watch)  # Redis outages: banner, listeners
 auth.bind_app(app)
 ON_LOAD = [AuthState.guard, ChatState.load_route, SidebarState.refresh]
-app.add_page(chat_page, route="/", title="ai_chat", on_load=ON_LOAD)
-app.add_page(chat_page, route="/c/[cid]", title="ai_chat", on_load=ON_LOAD)
+# One route for `/` (a new chat) and `/c/<id>`: a new conversation gets its URL by a real
+# (replace) navigation, which stays on this page, so the router, and the route a reconnect
+# sends, always match the address bar (state/live.py `_give_url`). Other paths: load_route.
+app.add_page(chat_page, route=CHAT_ROUTE, title="ai_chat", on_load=ON_LOAD)
 app.add_page(signin_page, route="/signin", title="Sign in · ai_chat", on_load=SigninState.load)
 app.add_page(signup_page, route="/signup", title="Sign up · ai_chat", on_load=SigninState.load)
 app.add_page(

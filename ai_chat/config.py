@@ -74,6 +74,19 @@ class Settings:
     limit_tokens_per_day: int
     limit_signin_per_account: int  # failed sign-ins per account per 15 minutes
     limit_signin_per_address: int  # failed sign-ins per address per 15 minutes
+    # Operations (README "Operations").
+    shutdown_grace_s: float  # SIGTERM: replies in flight get this long to finish
+    respawn_workers: bool  # the start script's Granian respawns a crashed worker
+    metrics_addresses: tuple[str, ...]  # peers that may read /metrics without the token
+    metrics_token: str  # a bearer token that may read /metrics from anywhere ("" : none)
+    turn_log: bool  # one JSON line per turn on stdout
+    # Redis outages (ai_chat/reflex_redis.py): restart Reflex's listeners when Redis is back.
+    redis_recovery: bool
+    # Durable replies (ai_chat/generation/checkpoints.py, recovery.py).
+    checkpoint_interval_s: float  # a reply in flight is checkpointed this often
+    reply_lease_s: float  # a reply not checkpointed for this long: its worker is gone
+    sweep_interval_s: float  # each worker looks for replies whose worker is gone this often
+    save_retry_s: float  # a reply the database refused is retried this long
 
     @property
     def use_simulator(self) -> bool:
@@ -212,6 +225,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         limit_tokens_per_day=max(0, _int(env, "AI_CHAT_LIMIT_TOKENS_PER_DAY", 2_000_000)),
         limit_signin_per_account=max(1, _int(env, "AI_CHAT_LIMIT_SIGNIN_PER_ACCOUNT", 10)),
         limit_signin_per_address=max(1, _int(env, "AI_CHAT_LIMIT_SIGNIN_PER_ADDRESS", 50)),
+        shutdown_grace_s=max(0.0, _float(env, "AI_CHAT_SHUTDOWN_GRACE_S", 10)),
+        respawn_workers=_bool(env, "AI_CHAT_RESPAWN_WORKERS", True),
+        metrics_addresses=_list(env, "AI_CHAT_METRICS_ADDRESSES", ("127.0.0.1", "::1")),
+        metrics_token=env.get("AI_CHAT_METRICS_TOKEN", "").strip(),
+        turn_log=_bool(env, "AI_CHAT_TURN_LOG", True),
+        redis_recovery=_bool(env, "AI_CHAT_REDIS_RECOVERY", True),
+        checkpoint_interval_s=max(0.05, _float(env, "AI_CHAT_CHECKPOINT_INTERVAL_S", 1)),
+        reply_lease_s=max(0.2, _float(env, "AI_CHAT_REPLY_LEASE_S", 5)),
+        sweep_interval_s=max(0.1, _float(env, "AI_CHAT_SWEEP_INTERVAL_S", 5)),
+        save_retry_s=max(0.0, _float(env, "AI_CHAT_SAVE_RETRY_S", 120)),
     )
 
 

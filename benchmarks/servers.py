@@ -148,6 +148,14 @@ def private_web_workdir(dest: Path) -> Path:
     return dest
 
 
+def app_argv() -> list[str]:
+    """How the app starts everywhere (`make run`, Docker, the tests, the benchmarks): the
+    start script, run from the repo root (ai_chat/serve.py: migrate, then `reflex run --env
+    prod` with workers that respawn). This interpreter: the suite may run from a snapshot of
+    the repo without a .venv."""
+    return [sys.executable, "-m", "ai_chat.serve"]
+
+
 def _clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
@@ -189,7 +197,8 @@ def app_server(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, Proc]]:
-    """`reflex run --env prod` on a free port (the naive app: backend only, no UI to build)."""
+    """The app through its start script on a free port (the naive baseline: stock `reflex run
+    --backend-only`, no UI to build)."""
     port = free_port()
     env = _clean_env(
         AI_CHAT_PORT=str(port),
@@ -207,11 +216,11 @@ def app_server(
     work = log_dir.parent / "work" / name
     web = work / "web" if naive else private_web_workdir(work / "web")  # naive: no UI
     env.update(REFLEX_WEB_WORKDIR=str(web), REFLEX_STATES_WORKDIR=str(work / "states"))
-    # The venv's own reflex: the suite may run from a snapshot of the repo without a .venv.
-    argv = [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod"]
+    argv = app_argv()
     cwd, urls = ROOT, [f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/"]
     if naive:
-        argv += ["--backend-only", "--backend-port", str(port)]
+        reflex = str(Path(sys.executable).parent / "reflex")
+        argv = [reflex, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)]
         cwd, urls = NAIVE_DIR, urls[:1]
         env["PYTHONPATH"] = str(ROOT)  # it reuses ai_chat's store and views
     proc = Proc(name, argv, cwd, env, log_dir / f"{name}.log")

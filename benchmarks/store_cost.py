@@ -2,11 +2,12 @@
 
 `python -m benchmarks.store_cost [--turns 400] [--history 10] [--no-postgres]`
 
-The server's own calls, in one process with no other load: the user turn (on SQLite the
-history read, then the write; on PostgreSQL one transaction) and the reply's save, in a
-conversation kept at `--history` prior turns (each measured turn is removed afterwards,
-outside the timing). Reports this process's CPU time per turn, p50 and mean, on SQLite and
-on a fresh PostgreSQL database (the driver's work included, the database server's not).
+The server's own calls, in one process with no other load: the user turn with its reply's
+row in flight (on SQLite the history read, then the write; on PostgreSQL one transaction)
+and the reply's end (an UPDATE of that row), in a conversation kept at `--history` prior
+turns (each measured turn is removed afterwards, outside the timing). Reports this
+process's CPU time per turn, p50 and mean, on SQLite and on a fresh PostgreSQL database
+(the driver's work included, the database server's not).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import time
 from pathlib import Path
 
 from ai_chat.config import async_url
+from ai_chat.generation.live import LiveReply
+from ai_chat.generation.turn_store import TurnStore
 from ai_chat.store import conversations as store
 from ai_chat.store import db, migrations, turns
-from ai_chat.store.models import MessageRow
+from ai_chat.store.models import MessageRow, new_id
 from benchmarks.measure import summary
 from benchmarks.scenarios import writes
 
@@ -28,17 +31,29 @@ OWNER = "local"
 
 
 async def _turn(url: str, conversation_id: str, text: str) -> MessageRow:
+    # The reply's row in flight is written with the user turn (`TurnStore.in_flight_row`).
+    in_flight = TurnStore(url).in_flight_row(LiveReply("g", conversation_id, new_id(), "m"))
     if db.writes_queue(url):
         await db.run_read(turns.history_sync, OWNER, conversation_id, url=url)
         add = turns.add_user_message_sync
-        user = await db.run_write(add, OWNER, conversation_id, text, url=url)
+        user = await db.run_write(add, OWNER, conversation_id, text, None, in_flight, url=url)
     else:
         _, _, user = await db.run_write(
-            turns.start_turn_sync, OWNER, conversation_id, text, None, url=url
+            turns.start_turn_sync,
+            OWNER,
+            conversation_id,
+            text,
+            None,
+            None,
+            None,
+            in_flight,
+            url=url,
         )
-    # the row the server builds for a reply (`turn_store.assistant_row`)
-    reply = MessageRow(conversation_id, user.seq + 1, "assistant", content=text * 40)
-    await db.run_write(turns.save_assistant_message_sync, OWNER, reply, url=url)
+    # the row the server builds for a reply (`turn_store.assistant_row`), over that one
+    reply = MessageRow(
+        conversation_id, user.seq + 1, "assistant", id=in_flight.id, content=text * 40
+    )
+    await db.run_write(turns.finish_assistant_message_sync, OWNER, reply, url=url)
     return user
 
 

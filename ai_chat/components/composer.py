@@ -121,6 +121,21 @@ if (!window.__aiChatWired) {
     }
     if (refused) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
+  // The reply shown live has not moved for 3 s (its elapsed time moves each second while
+  // its owner is alive), or the page is shown again: the server checks that a watcher runs
+  // for this tab (the worker that had it may be gone) and that the reply's owner lives.
+  let liveSeen = null, liveSince = 0;
+  const checkLive = () => document.getElementById('live-check')?.click();
+  setInterval(() => {
+    const meta = document.querySelector('#live-reply .live-meta');
+    if (!meta) { liveSeen = null; return; }
+    const now = Date.now();
+    if (meta.textContent !== liveSeen) { liveSeen = meta.textContent; liveSince = now; return; }
+    if (now - liveSince >= 3000) { liveSince = now; checkLive(); }
+  }, 1000);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') checkLive();
+  });
   document.addEventListener('input', (e) => {
     const field = e.target;
     if (field.dataset?.maxChars && field.getAttribute('aria-invalid') === 'true') {

@@ -91,8 +91,15 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
         "Copy message",
         [rx.set_clipboard(message.content), rx.toast.success("Copied", duration=1500)],
     )
-    user_actions = _action(
-        "pencil", "Edit message", ChatState.start_edit(message.id), class_name="turn-action"
+    user_actions = rx.fragment(
+        _action(
+            "pencil", "Edit message", ChatState.start_edit(message.id), class_name="turn-action"
+        ),
+        # The last question, left without a reply (lost, or never started): ask again.
+        rx.cond(
+            is_last & message.unanswered,
+            _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
+        ),
     )
     assistant_actions = rx.cond(
         is_last,
@@ -104,7 +111,7 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
             rx.fragment(
                 _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
                 rx.cond(
-                    message.status == "cancelled",
+                    (message.status == "cancelled") | (message.status == "interrupted"),
                     _action(
                         "fast-forward",
                         "Continue",
@@ -139,7 +146,12 @@ def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
     return rx.box(
         rx.cond(
             is_user,
-            rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
+            rx.vstack(
+                rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
+                rx.cond(message.unanswered, _no_reply()),
+                spacing="1",
+                align="end",
+            ),
             rx.vstack(
                 _thinking(message.thinking),
                 _reply(message.content, message.too_deep),
@@ -156,6 +168,7 @@ def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
                 ),
                 rx.hstack(
                     _status_badge(message.status),
+                    rx.cond(message.save_pending, _not_saved_badge()),
                     rx.cond(message.output_tokens > 0, _usage(message)),
                     align="center",
                 ),
@@ -168,6 +181,31 @@ def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
         data_role=message.role,
         data_status=message.status,
         id="msg-" + message.id,
+    )
+
+
+def _no_reply() -> rx.Component:
+    """A question left without a reply: said, and not sent to Claude with later ones."""
+    return rx.tooltip(
+        rx.badge(
+            "No reply",
+            color_scheme="gray",
+            variant="soft",
+            high_contrast=True,
+            class_name="no-reply",
+        ),
+        content="This message got no reply; it is not sent to Claude with later messages.",
+    )
+
+
+def _not_saved_badge() -> rx.Component:
+    return rx.badge(
+        "Not saved yet",
+        color_scheme="orange",
+        variant="soft",
+        high_contrast=True,
+        class_name="not-saved",
+        data_status="not-saved",
     )
 
 

@@ -1,6 +1,8 @@
 """One turn end to end: store the user turn, stream Claude, yield pushes, store the reply.
 
-The turn's types are in `turn`, its writes in `turn_store`; this is the stream between them."""
+The turn's types are in `turn`, its writes in `turn_store`; this is the stream between them.
+A turn runs in a task of its own (`durability`): `run()` only relays its updates, so the
+turn ends and is stored even if whoever iterates `run()` goes away."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import anthropic
 from ai_chat.config import Settings
 from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
+from ai_chat.generation.durability import DRAINING, Durability, checkpoint_store
+from ai_chat.generation.fanout import fanout_for
 from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
+from ai_chat.generation.relay import Relay
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.generation.turn_starts import TurnStartSlots
 from ai_chat.generation.turn_store import TurnStore, assistant_row
@@ -22,12 +27,14 @@ from ai_chat.limits import Quotas, Refusal
 from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
+from ai_chat.ops.turns import TurnObserver
 from ai_chat.store.models import MessageStatus
 
 log = logging.getLogger(__name__)
 
 # A push at least this often while Claude is silent, so the elapsed timer moves.
 TICK_S = 1.0
+CRASHED = "Something went wrong while replying. Please try again."
 
 
 class GenerationService:
@@ -39,6 +46,7 @@ class GenerationService:
         live: LiveReplies,
         db_url: str | None = None,
         quotas: Quotas | None = None,
+        durability: Durability | None = None,
     ) -> None:
         self.settings = settings
         # Limits are checked here, where the work is done: forged events meet them too.
@@ -46,7 +54,11 @@ class GenerationService:
         self._client_lease = client_lease
         self.cancellation = cancellation
         self.live = live
-        self.turns = TurnStore(db_url)
+        self.turns = TurnStore(db_url, settings.reply_lease_s)
+        self.durability = durability or Durability(
+            settings, checkpoint_store(settings, db_url), db_url
+        )
+        self.fanout = fanout_for(settings.redis_url)  # other tabs' live view (H3)
         self.policy = RetryPolicy(
             max_retries=settings.max_retries,
             max_wait_s=settings.max_retry_wait_s,
@@ -59,35 +71,82 @@ class GenerationService:
         )
         self.turn_starts = TurnStartSlots(settings.turn_start_slots)
 
-    async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
-        try:
-            async with aclosing(self._run(job)) as updates:
-                async for update in updates:
-                    yield update
-        finally:  # however the turn ended (a no-op when `_run` released them already)
-            await self.quotas.release_reply(job.generation_id)
+    @property
+    def draining(self) -> bool:
+        """Shutting down: new turns are refused (their text goes back to the box)."""
+        return self.durability.draining
 
-    async def _run(self, job: GenerationJob) -> AsyncIterator[Update]:
+    async def reply_alive(self, generation_id: str, message_id: str) -> bool:
+        """True if the reply runs in this process, or some worker renewed its lease within
+        `reply_lease_s` (False once it has ended)."""
+        if self.durability.running(generation_id):
+            return True
+        return await self.durability.recovery.alive(message_id)
+
+    async def recover_conversation(self, owner: str, conversation_id: str) -> int:
+        """The conversation's replies whose worker is gone, stored as interrupted with their
+        checkpointed text; how many."""
+        return await self.durability.recovery.recover_conversation(owner, conversation_id)
+
+    async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
+        async with aclosing(self._relayed(job)) as updates:
+            async for update in updates:
+                yield update
+
+    async def _relayed(self, job: GenerationJob) -> AsyncIterator[Update]:
+        relay = Relay(TurnObserver(job))  # ops: the turn's JSON log line and its metrics
+        self.durability.spawn(job.generation_id, self._turn(job, relay))
+        async with aclosing(relay.updates()) as updates:
+            async for update in updates:
+                yield update
+
+    async def _turn(self, job: GenerationJob, relay: Relay) -> None:
         reply = LiveReply(
             generation_id=job.generation_id,
             conversation_id=job.conversation_id or "",
             message_id=job.assistant_message_id,
             model=job.model,
         )
+        try:
+            await self._run(job, reply, relay)
+        except Exception:  # a bug: the tab still hears of an end, with what there was
+            log.exception("turn %s crashed", job.generation_id)
+            if not reply.status.is_final:
+                reply.finish(MessageStatus.FAILED, ReplyError("internal", CRASHED))
+            stored = self.durability.has_row(job.generation_id)
+            relay.post(
+                TurnFinished(
+                    assistant_row(reply, -1),
+                    save_error=CRASHED if stored else None,
+                    user_turn_saved=stored,
+                    user_text=job.user_text,
+                )
+            )
+        finally:
+            self.durability.row_ended(reply)
+            relay.close()
+            await self.quotas.release_reply(job.generation_id)  # a no-op once released
+
+    async def _run(self, job: GenerationJob, reply: LiveReply, relay: Relay) -> None:
         async with self.turn_starts.slot():
+            if self.durability.draining:  # shutting down: the text goes back to the box
+                relay.post(_refused(job, reply, Refusal("draining", DRAINING, None)))
+                return
             # The user's and the conversation's reply slots, the message and token counts.
             refusal = await self.quotas.admit(
                 job.owner, job.generation_id, job.limits, job.conversation_id
             )
             if refusal is not None:  # nothing stored or sent: the text goes back to the box
-                yield _refused(job, reply, refusal)
+                relay.post(_refused(job, reply, refusal))
                 return
             started = await self.turns.user_turn(job, reply)
             if isinstance(started, TurnFinished):  # nothing was stored or sent
                 await self.quotas.release_reply(job.generation_id)
-                yield started
+                relay.post(started)
                 return
-            yield started
+            reply.conversation_id = started.conversation_id
+            self.durability.row_written(reply)
+            await relay.send(started)
             request = self._request(job, started)
         if started.created_conversation:  # its id exists now: one reply at a time in it too
             await self.quotas.hold_conversation(job.generation_id, started.conversation_id)
@@ -96,18 +155,23 @@ class GenerationService:
         self.live.add(reply)
         coalescer = PushCoalescer(self.push_policy, live_streams=self.live.__len__)
         producer = asyncio.create_task(self._consume(reply, request, coalescer))
+        producer.add_done_callback(lambda _: relay.release())  # the end never waits for a tab
+        self.durability.streaming(job.generation_id, producer)
         await self.cancellation.register(job.generation_id, producer, reply.conversation_id)
         try:
             async for snapshot in self._coalesced(reply, producer, coalescer):
-                yield snapshot
+                await relay.send(snapshot)
+                # After the owner's push: other tabs see it at the same cadence.
+                await self.fanout.publish(reply.conversation_id, reply.message_id, snapshot)
             try:
                 await producer
-            except asyncio.CancelledError:
+            except asyncio.CancelledError as exc:
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     raise  # we are being cancelled ourselves
-                # Stopped before the task ever ran (stop during the user-turn write).
-                reply.finish(MessageStatus.CANCELLED)
+                if not reply.status.is_final:  # cancelled before it ever ran: Stop or shutdown
+                    stopped = was_stopped_by_user(exc)
+                    reply.finish(MessageStatus.CANCELLED if stopped else MessageStatus.INTERRUPTED)
         finally:
             if not producer.done():  # our own task was cancelled (shutdown): stop upstream too
                 producer.cancel("generation abandoned")
@@ -116,10 +180,19 @@ class GenerationService:
             self.cancellation.unregister(job.generation_id)
             self.live.remove(job.generation_id)
         finished = await self.turns.reply(job, reply, seq=started.user_message.seq + 1)
+        await self.fanout.ended(
+            reply.conversation_id, job.generation_id, reply.message_id, reply.status.value
+        )
         # Counted and freed before the tab hears of the end: its next send finds them so.
         await self.quotas.record_tokens(job.owner, job.limits, billed_tokens(reply))
         await self.quotas.release_reply(job.generation_id)
-        yield finished
+        relay.post(finished)
+        if finished.save_pending:  # the database refused it: kept (and checkpointed), retried
+            owner = job.owner
+            saved = await self.durability.retry_save(
+                finished.message, lambda: self.turns.save(owner, finished.message)
+            )
+            relay.post(saved)
 
     def _request(self, job: GenerationJob, started: TurnStarted) -> ReplyRequest:
         """The conversation's own settings win over the server defaults in the job."""
@@ -210,8 +283,12 @@ def billed_tokens(reply: LiveReply) -> int:
 def _refused(job: GenerationJob, reply: LiveReply, refusal: Refusal) -> TurnFinished:
     """A turn a limit refused ends like any unsaved one: the tab shows why, the text
     goes back into the box."""
-    error = ReplyError("limit", refusal.message, retry_after_s=refusal.retry_after_s)
+    kind = "unavailable" if refusal.kind == "draining" else "limit"
+    error = ReplyError(kind, refusal.message, retry_after_s=refusal.retry_after_s)
     reply.finish(MessageStatus.FAILED, error)
     return TurnFinished(
-        assistant_row(reply, seq=-1), user_turn_saved=False, user_text=job.user_text
+        assistant_row(reply, seq=-1),
+        user_turn_saved=False,
+        user_text=job.user_text,
+        error_kind=kind,
     )

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from functools import lru_cache
 
 import anthropic
 
 from ai_chat.config import get_settings
 from ai_chat.generation.cancellation import Cancellation, LocalCancellation
+from ai_chat.generation.fanout import close_all_watchers
 from ai_chat.generation.live import LiveReplies
 from ai_chat.generation.runner import GenerationService
 from ai_chat.limits import Quotas
 from ai_chat.llm.client import ClientShards
-
-# Identifies this worker process: a generation started by another (e.g. before a restart)
-# cannot be running here.
-PROCESS_ID = uuid.uuid4().hex
-
-
-def is_orphaned(owner_process: str) -> bool:
-    """A tab's generation whose process is gone (single-process deployments only: with
-    Redis, other workers may legitimately own it)."""
-    return bool(owner_process) and owner_process != PROCESS_ID and not get_settings().redis_url
-
 
 # Connection pools per worker (see ClientShards): up to 32 streams each before the next
 # is used, 8 of them before they share the load evenly.
@@ -39,6 +29,21 @@ def _clients() -> ClientShards:
 async def build_clients() -> None:
     """A lifespan task: the clients are ready before the first reply (~40 ms of CPU)."""
     _clients()
+
+
+@asynccontextmanager
+async def durable_replies() -> AsyncIterator[None]:
+    """A lifespan task. Start: the sweeper (replies whose worker is gone become interrupted,
+    at once and every few seconds). Shutdown (SIGTERM): new turns are refused, replies in
+    flight get AI_CHAT_SHUTDOWN_GRACE_S to end, the rest are stored as interrupted. It is
+    registered after Reflex's event processor, so it drains before that stops."""
+    service = get_service()
+    service.durability.start()
+    try:
+        yield
+    finally:
+        await service.durability.drain(service.settings.shutdown_grace_s)
+        close_all_watchers()  # other tabs' watchers end now, not at their next idle tick
 
 
 def client_lease() -> AbstractContextManager[anthropic.AsyncAnthropic]:

@@ -41,13 +41,25 @@ class TurnStarted:
 
 @dataclasses.dataclass(frozen=True)
 class TurnFinished:
-    """The assistant turn has ended and (unless `save_error`) is stored."""
+    """The assistant turn has ended and (unless `save_error` or `save_pending`) is stored."""
 
     message: MessageRow
     save_error: str | None = None  # shown to the user when the turn could not be stored
     user_turn_saved: bool = True  # False: nothing reached the DB or Claude
     user_text: str = ""
     conversation_deleted: bool = False  # e.g. from another tab: nothing left to save into
+    error_kind: str | None = None  # the ReplyError's kind (ops: the turn log and metrics)
+    # The database refused it: it is retried (AI_CHAT_SAVE_RETRY_S), then ReplySaved says.
+    save_pending: bool = False
 
 
-Update = TurnStarted | LiveSnapshot | TurnFinished
+@dataclasses.dataclass(frozen=True)
+class ReplySaved:
+    """After `TurnFinished(save_pending=True)`: the reply was stored at last, or not."""
+
+    message_id: str
+    saved: bool
+    error: str | None = None  # shown to the user when it could not be stored
+
+
+Update = TurnStarted | LiveSnapshot | TurnFinished | ReplySaved

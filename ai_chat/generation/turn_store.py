@@ -1,4 +1,5 @@
-"""A turn's two writes: the user turn before Claude is asked, the reply once it has ended.
+"""A turn's two writes: the user turn and its reply's row in flight before Claude is asked,
+the reply once it has ended.
 
 Each failure becomes what the tab shows (a turn that did not start, or a reply shown but
 not saved), never an exception out of the run.
@@ -9,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 
 from ai_chat.generation.live import LiveReply
 from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
@@ -32,14 +33,15 @@ DELETED_BEFORE_SEND = (
 
 
 class TurnStore:
-    def __init__(self, db_url: str | None = None) -> None:
+    def __init__(self, db_url: str | None = None, lease_s: float = 5.0) -> None:
         self._db_url = db_url
+        self.lease_s = lease_s  # a reply's row's first lease, until its first checkpoint
 
     async def user_turn(self, job: GenerationJob, reply: LiveReply) -> TurnStarted | TurnFinished:
-        """The user turn stored (TurnStarted), or TurnFinished: nothing was stored, and
-        `reply` is marked failed."""
+        """The user turn and the reply's row in flight stored (TurnStarted), or TurnFinished:
+        nothing was stored, and `reply` is marked failed."""
         try:
-            return await self.store_user_turn(job)
+            return await self.store_user_turn(job, self.in_flight_row(reply))
         except store.ConversationNotFound:
             # Trying again can't help: the tab still shows a conversation deleted meanwhile.
             reply.finish(MessageStatus.FAILED, ReplyError("storage", DELETED_BEFORE_SEND))
@@ -60,9 +62,26 @@ class TurnStore:
             user_turn_saved=False,
             user_text=clean_text(job.user_text),  # given back to the box over the socket
             conversation_deleted=deleted,
+            error_kind=error_kind(reply),
         )
 
-    async def store_user_turn(self, job: GenerationJob) -> TurnStarted:
+    def in_flight_row(self, reply: LiveReply) -> MessageRow:
+        """The reply's row as its turn starts: "thinking", leased (its place is set by the
+        store, right after the user turn)."""
+        return MessageRow(
+            id=reply.message_id,
+            conversation_id=reply.conversation_id,
+            seq=-1,
+            role="assistant",
+            status=MessageStatus.THINKING.value,
+            model=reply.model,
+            created_at=reply.created_at,
+            lease_until=utcnow() + timedelta(seconds=self.lease_s),
+        )
+
+    async def store_user_turn(
+        self, job: GenerationJob, in_flight: MessageRow | None = None
+    ) -> TurnStarted:
         if job.conversation_id and not job.replace_from_message_id and writes_queue(self._db_url):
             # The common case on SQLite: read the history outside its write queue, so the
             # write transaction is short. A server database takes it all in one transaction:
@@ -76,6 +95,7 @@ class TurnStore:
                 conversation.id,
                 job.user_text,
                 job.user_message_id,
+                in_flight,
                 url=self._db_url,
             )
             started = _started(conversation, previous, user_message, created=False)
@@ -91,36 +111,31 @@ class TurnStore:
             job.user_message_id,
             job.replace_from_message_id,
             job.new_conversation_settings,
+            in_flight,
             url=self._db_url,
         )
         created = job.conversation_id is None
         return _started(conversation, previous, user_message, created)
 
     async def reply(self, job: GenerationJob, reply: LiveReply, seq: int) -> TurnFinished:
-        """The ended reply stored as the turn at `seq`; a failure is reported in
-        `save_error` (the reply is still shown), unless its conversation was deleted."""
+        """The ended reply stored over its row in flight (at `seq`); a database failure
+        gives `save_pending` (the reply is shown, and retried: `save`), a deleted
+        conversation `conversation_deleted`."""
         message = assistant_row(reply, seq)
+        kind = error_kind(reply)
         try:
-            await self._save_reply(job.owner, message)
-        except Exception as exc:
+            await self.save(job.owner, message)
+        except Exception as exc:  # noqa: BLE001 - the database: retried by the runner
             if not await self._conversation_exists(job.owner, message.conversation_id):
                 log.info("conversation %s was deleted during its reply", message.conversation_id)
-                return TurnFinished(message, conversation_deleted=True)  # nothing to save into
-            log.exception("storing the assistant turn failed")
-            return TurnFinished(
-                message,
-                save_error=f"The reply could not be saved ({type(exc).__name__}): it is shown "
-                "here but will be missing after a reload.",
-            )
-        return TurnFinished(message)
+                return TurnFinished(message, conversation_deleted=True, error_kind=kind)
+            log.warning("storing reply %s failed (%s); retrying", message.id, type(exc).__name__)
+            return TurnFinished(message, save_pending=True, error_kind=kind)
+        return TurnFinished(message, error_kind=kind)
 
-    async def _save_reply(self, owner: str, message: MessageRow) -> None:
-        try:
-            await run_write(turns.save_assistant_message_sync, owner, message, url=self._db_url)
-        except IntegrityError:
-            # Its seq was taken meanwhile (another tab rewrote the turns after its question):
-            # kept after the last turn rather than lost.
-            await run_write(turns.append_assistant_message_sync, owner, message, url=self._db_url)
+    async def save(self, owner: str, message: MessageRow) -> None:
+        """Store an ended reply (raises what the database raises)."""
+        await run_write(turns.finish_assistant_message_sync, owner, message, url=self._db_url)
 
     async def _conversation_exists(self, owner: str, conversation_id: str) -> bool:
         try:
@@ -142,6 +157,11 @@ def _started(
     return TurnStarted(
         conversation.id, user_message, created, conversation.title, history, conversation
     )
+
+
+def error_kind(reply: LiveReply) -> str | None:
+    """What failed (llm/errors.py kinds), for the turn log and metrics (ai_chat/ops)."""
+    return reply.error.kind if reply.error else None
 
 
 def assistant_row(reply: LiveReply, seq: int) -> MessageRow:

@@ -20,6 +20,8 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
+from ai_chat import redis_monitor
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -85,10 +87,21 @@ class Limiters(NamedTuple):
 
 
 class Breaker:
-    """Remembers that Redis failed, so a worker doesn't wait on it for every turn."""
+    """Remembers that Redis failed, so a worker doesn't wait on it for every turn.
 
-    def __init__(self, retry_s: float = RETRY_S) -> None:
+    While open, callers use their fallback (this worker's memory, a local Stop) and try
+    Redis again after `retry_s`; a failure also tells the worker's Redis monitor, so the
+    degraded-service banner doesn't wait for its next ping."""
+
+    def __init__(
+        self,
+        retry_s: float = RETRY_S,
+        purpose: str = "limits",
+        fallback: str = "this worker counts on its own for now (each limit per worker)",
+        restored: str = "limits are shared by all workers again",
+    ) -> None:
         self.retry_s = retry_s
+        self.purpose, self.fallback, self.restored = purpose, fallback, restored
         self._down_until = 0.0
         self._down = False
 
@@ -97,22 +110,29 @@ class Breaker:
         """Redis is believed reachable (or it is time to try it again)."""
         return time.monotonic() >= self._down_until
 
+    @property
+    def down(self) -> bool:
+        """The last call failed (and none has succeeded since)."""
+        return self._down
+
     def failed(self, what: str, exc: BaseException) -> None:
         self._down_until = time.monotonic() + self.retry_s
+        redis_monitor.report_failure()
         if not self._down:  # once per outage, not once per call
             self._down = True
             log.warning(
-                "Redis unreachable for limits (%s: %s): this worker counts on its own for "
-                "now (each limit per worker); retrying every %.0f s",
+                "Redis unreachable for %s (%s: %s): %s; retrying every %.0f s",
+                self.purpose,
                 what,
                 exc,
+                self.fallback,
                 self.retry_s,
             )
 
     def succeeded(self) -> None:
         if self._down:
             self._down = False
-            log.warning("Redis reachable again: limits are shared by all workers again")
+            log.warning("Redis reachable again: %s", self.restored)
 
 
 def storage_uri(redis_url: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
@@ -27,6 +28,7 @@ from ai_chat.limits.backend import REDIS_TIMEOUT_S, SHARED_ERRORS, Breaker
 log = logging.getLogger(__name__)
 
 LEASE_S = 20.0
+MISSED_MAX = 10_000  # releases kept for Redis' return (older ones: their lease ends them)
 
 Claim = tuple[str, int]  # (key, most holders at once)
 
@@ -126,6 +128,9 @@ class ReplySlots:
         # holder -> what it took: (keys, taken in Redis?) per acquire
         self._held: dict[str, list[tuple[tuple[str, ...], bool]]] = {}
         self._refresher: asyncio.Task | None = None
+        # Releases Redis missed (it was down): done as soon as it answers again, or a slot
+        # taken before an outage holds the user's next send for the rest of its lease.
+        self._missed: deque[tuple[str, tuple[str, ...]]] = deque(maxlen=MISSED_MAX)
 
     async def acquire(self, holder: str, claims: Sequence[Claim]) -> int:
         """0: taken (with any keys `holder` already had); else the index of a full claim."""
@@ -134,6 +139,7 @@ class ReplySlots:
         keys = tuple(key for key, _ in claims)
         if self.shared is not None and self.breaker.closed:
             try:
+                await self.release_missed()
                 full = await self.shared.acquire(holder, claims)
             except SHARED_ERRORS as exc:
                 self.breaker.failed("reply slots", exc)
@@ -159,12 +165,25 @@ class ReplySlots:
             try:
                 await self.shared.release(holder, keys)
             except SHARED_ERRORS as exc:
+                self._missed.append((holder, keys))
                 log.warning(
-                    "could not release reply slot %s (%s); its lease ends in %.0f s",
+                    "could not release reply slot %s (%s); released when Redis answers "
+                    "again, or its lease ends in %.0f s",
                     holder,
                     exc,
                     self.lease_s,
                 )
+
+    @property
+    def missed(self) -> int:
+        return len(self._missed)
+
+    async def release_missed(self) -> None:
+        """The releases Redis missed while down (raises SHARED_ERRORS if it still can't).
+        Called before each shared acquire, and by the worker's Redis watch when it's back."""
+        while self._missed and self.shared is not None:
+            await self.shared.release(*self._missed[0])
+            self._missed.popleft()
 
     def holds(self, holder: str) -> bool:
         return holder in self._held

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ai_chat.components.account_menu import when_signed_in
 from ai_chat.components.composer import PAGE_SCRIPT, composer
+from ai_chat.components.degraded_banner import degraded_banner, degraded_banner_before_sign_in
 from ai_chat.components.header import header
 from ai_chat.components.message import history_bubble, live_bubble, new_bubble
 from ai_chat.components.settings import settings_dialog
@@ -13,6 +14,8 @@ from ai_chat.components.sidebar import sidebar
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.sidebar import SidebarState
+
+CHAT_ROUTE = "/[[c]]/[[cid]]"  # `/` and `/c/<id>` on one route (ai_chat.py)
 
 
 def _empty_hint() -> rx.Component:
@@ -27,7 +30,7 @@ def _empty_hint() -> rx.Component:
 
 
 def chat_page() -> rx.Component:
-    return when_signed_in(_chat())
+    return rx.fragment(when_signed_in(_chat()), degraded_banner_before_sign_in())
 
 
 def _chat() -> rx.Component:
@@ -39,6 +42,7 @@ def _chat() -> rx.Component:
         ),
         rx.el.main(
             header(),
+            degraded_banner(),
             rx.box(
                 rx.cond(
                     (ChatState.messages.length() == 0)
@@ -74,7 +78,16 @@ def _chat() -> rx.Component:
             id="announcer",
             class_name="sr-only",
         ),
+        # Clicked by PAGE_SCRIPT when the live reply stalls or the page is shown again.
+        rx.el.button(
+            id="live-check",
+            type="button",
+            hidden=True,
+            aria_hidden="true",
+            tab_index=-1,
+            on_click=LiveState.check_live,
+        ),
         rx.script(PAGE_SCRIPT),
         class_name="chat-page",
-        data_generating=LiveState.generating.to_string(),
+        data_generating=(LiveState.generating | LiveState.shows_live).to_string(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -12,7 +13,7 @@ from ai_chat.config import get_settings
 from ai_chat.llm.catalog import model_info
 from ai_chat.state import payloads
 from ai_chat.state.auth import signed_in, to_signin
-from ai_chat.state.views import ChatMessage, format_cost, to_view
+from ai_chat.state.views import ChatMessage, format_cost, mark_unanswered, to_views
 from ai_chat.store import conversations as store
 from ai_chat.store import export
 from ai_chat.store.db import read_scope
@@ -63,30 +64,28 @@ class ChatState(rx.State):
 
     @rx.event
     async def load_route(self):
-        """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB."""
-        from ai_chat.state.live import LiveState, orphan_toast
+        """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB,
+        with its reply in flight shown live (this tab's, or another's through a watcher)."""
+        from ai_chat.state import loading
+        from ai_chat.state.live import LiveState
 
         who = await signed_in(self)
         if who is None:
             self._reset_conversation()
             return None  # AuthState.guard, first in on_load, sends the tab to sign in
-        # The route's `[cid]` (raw router data: also works before the app registers the route).
-        cid = str((self.router_data.get("query") or {}).get("cid", "") or "")
+        query = self.router_data.get("query") or {}
+        # One route serves `/` and `/c/<id>` (`/[[c]]/[[cid]]`): anything else is unknown.
+        if str(query.get("c", "") or "") not in ("", "c"):
+            self._reset_conversation()
+            return [rx.redirect("/"), rx.toast.error("That page does not exist.")]
+        cid = str(query.get("cid", "") or "")
         live = await self.get_state(LiveState)
-        orphan = live._recover_orphan()
+        live._owner_id = who.user_id
         if not cid:
-            # Keep the screen only while its first turn is creating the conversation.
-            if not (live.generating and not live.live_conversation_id):
-                self._reset_conversation()
-            return orphan_toast() if orphan else None
+            return await loading.load_new_chat(self, live)
         try:
-            async with read_scope() as session:
-                conversation = (
-                    await store.get_conversation(session, who.user_id, cid)
-                    if payloads.entity_id(cid)
-                    else None
-                )
-                rows = await store.list_messages(session, who.user_id, cid) if conversation else []
+            own_gone = await loading.own_reply_gone(live)
+            conversation, rows, lost = await loading.load(who.user_id, cid, live)
         except Exception as exc:  # noqa: BLE001 - the page must still render
             self.load_error = f"Could not load this conversation: {type(exc).__name__}"
             return rx.toast.error(self.load_error)
@@ -95,12 +94,11 @@ class ChatState(rx.State):
             return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
         self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
         self.model_label = model_label(conversation.model or get_settings().model)
-        # The reply still streaming here is shown live; the DB may already hold it.
-        in_flight = live.live_message_id if live.generating else ""
-        self.messages = [to_view(row) for row in rows if row.id != in_flight]
-        self.new_messages = []
-        if orphan:
-            return orphan_toast()
+        # This tab's own reply, recovered by a sweep before this load: lost all the same.
+        own_lost = own_gone and any(
+            r.id == live.live_message_id and r.status == "interrupted" for r in rows
+        )
+        return loading.show_loaded(self, live, rows, lost or own_lost, own_gone)
 
     @rx.event
     async def export(self, fmt: str | None = None):
@@ -153,6 +151,55 @@ class ChatState(rx.State):
         if len(recent) < within:
             recent = [*self.messages[len(recent) - within :], *recent]
         return any(m.id == message_id for m in recent)
+
+    def _sync_rows(self, rows, exclude_id: str) -> None:
+        """Show the stored `rows` (but `exclude_id`, shown live): appended when the tab
+        shows a prefix of them (a push of the new turns only), else the history replaced."""
+        views = to_views(rows, exclude_id=exclude_id)
+        shown = self._shown_messages()
+        if [m.id for m in shown] != [v.id for v in views[: len(shown)]]:
+            self.messages, self.new_messages = views, []
+            return
+        start = max(0, len(shown) - 2)  # the newest shown may have changed (status, text)
+        for old, new in zip(shown[start:], views[start : len(shown)], strict=True):
+            if old != new:
+                self._replace_recent(new)
+        for view in views[len(shown) :]:
+            self._add_message(view)
+
+    def _replace_recent(self, message: ChatMessage, within: int = 8) -> bool:
+        """Replace the shown turn with `message`'s id among the newest; False if absent."""
+        for name in ("new_messages", "messages"):
+            shown: list[ChatMessage] = getattr(self, name)
+            for index in range(len(shown) - 1, max(-1, len(shown) - 1 - within), -1):
+                if shown[index].id == message.id:
+                    if shown[index] != message:
+                        shown[index] = message
+                    return True
+        return False
+
+    def _mark_recent_unanswered(self) -> None:
+        """The newest turns' "No reply" marks, after a reply ended (an empty one leaves its
+        question unanswered)."""
+        recent = self.new_messages[-3:]
+        if len(recent) >= 2:
+            before = [dataclasses.replace(m) for m in recent]
+            mark_unanswered(before)
+            for message, marked in zip(recent, before, strict=True):
+                if message.unanswered != marked.unanswered:
+                    self._replace_recent(marked)
+
+    def _reply_saved(self, saved) -> Any:
+        """A reply that could not be stored at its end was stored at last, or given up."""
+        view = next((m for m in reversed(self.new_messages) if m.id == saved.message_id), None)
+        if view is not None:
+            updated = dataclasses.replace(view, save_pending=False)
+            if not saved.saved:
+                updated.error = saved.error or "This reply could not be saved."
+            self._replace_recent(updated)
+        if saved.saved:
+            return None
+        return rx.toast.error(saved.error or "This reply could not be saved.")
 
     def _add_message(self, message: ChatMessage) -> None:
         if len(self.new_messages) >= fold_limit(len(self.messages)):
@@ -233,7 +280,16 @@ class ChatState(rx.State):
         from ai_chat.state.live import LiveState
 
         live = await self.get_state(LiveState)
-        live._recover_orphan()
+        if live.watching and live.live_conversation_id == self.conversation_id:
+            # Another tab's reply streams here: one reply at a time per conversation.
+            return rx.toast.info(
+                "A reply is still streaming in this conversation (sent from another tab or "
+                "device). Wait for it or press Stop; your text is still in the box."
+            )
+        if live.watching:  # a reply of another conversation, no longer shown
+            from ai_chat.state import watch_view
+
+            watch_view.unwatch(live)
         if live.generating:
             if live.stopping and not replace_from:  # "send right after stop": sent next
                 live._queued_text = text

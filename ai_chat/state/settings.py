@@ -132,9 +132,7 @@ class SettingsState(rx.State):
         if chat.conversation_id:
             try:
                 async with session_scope() as session:
-                    await store.update_settings(
-                        session, who.user_id, chat.conversation_id, values
-                    )
+                    await store.update_settings(session, who.user_id, chat.conversation_id, values)
             except store.ConversationNotFound:
                 return rx.toast.error("That conversation no longer exists.")
         else:

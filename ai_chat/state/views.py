@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import Usage, cost_usd
+from ai_chat.llm.history import Turn, unanswered
 from ai_chat.state.markdown_depth import too_deep
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
@@ -31,6 +33,11 @@ class ChatMessage:
     # A reply nested too deeply for the Markdown renderer (state/markdown_depth.py):
     # shown as plain text, so the conversation still opens.
     too_deep: bool = False
+    # A user turn with no reply text after it: shown as "No reply", left out of what is
+    # sent to Claude (llm/history.py).
+    unanswered: bool = False
+    # The reply ended but the database refused it: it is retried ("Not saved yet").
+    save_pending: bool = False
 
 
 def to_view(message: Message | MessageRow) -> ChatMessage:
@@ -55,6 +62,27 @@ def to_view(message: Message | MessageRow) -> ChatMessage:
         # Only replies render as Markdown (a user's text is shown as typed).
         too_deep=message.role == "assistant" and too_deep(message.content),
     )
+
+
+IN_FLIGHT = ("thinking", "streaming")
+
+
+def to_views(rows: Sequence[Message | MessageRow], exclude_id: str = "") -> list[ChatMessage]:
+    """Stored turns as shown (but `exclude_id`, the reply shown live), unanswered user
+    turns marked."""
+    views = [to_view(row) for row in rows]
+    mark_unanswered(views)
+    return [view for view in views if view.id != exclude_id]
+
+
+def mark_unanswered(views: Sequence[ChatMessage]) -> None:
+    """A reply still in flight counts as an answer (it is being written)."""
+    turns = [
+        Turn(v.role, v.content or ("…" if v.status in IN_FLIGHT else ""), v.status) for v in views
+    ]
+    for view, flag in zip(views, unanswered(turns), strict=True):
+        if view.unanswered != flag:
+            view.unanswered = flag
 
 
 def priceless() -> bool:

@@ -25,7 +25,8 @@ class Role(str, enum.Enum):
 
 
 class MessageStatus(str, enum.Enum):
-    """Lifecycle of a message. Only the last four are ever written for an assistant turn."""
+    """Lifecycle of a message. An assistant turn is written "thinking" when its turn starts
+    (with a lease), checkpointed "streaming", and updated to one of the last four."""
 
     THINKING = "thinking"  # sent to Claude, no token yet
     STREAMING = "streaming"  # tokens arriving
@@ -60,7 +61,16 @@ class Conversation(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
-    __table_args__ = (sa.UniqueConstraint("conversation_id", "seq", name="uq_message_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "seq", name="uq_message_seq"),
+        # Only replies in flight have a lease: the sweeper's query reads this small index.
+        sa.Index(
+            "ix_message_lease_until",
+            "lease_until",
+            sqlite_where=sa.text("lease_until IS NOT NULL"),
+            postgresql_where=sa.text("lease_until IS NOT NULL"),
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=32)
@@ -80,6 +90,9 @@ class Message(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     completed_at: datetime | None = Field(default=None, sa_type=_TS)
+    # A reply in flight: its worker renews this (checkpoints); once it has passed, the
+    # worker is gone and the reply is stored as interrupted. None once the reply ended.
+    lease_until: datetime | None = Field(default=None, sa_type=_TS)
 
 
 @dataclasses.dataclass(slots=True)
@@ -106,6 +119,7 @@ class MessageRow:
     error: str | None = None
     created_at: datetime = dataclasses.field(default_factory=utcnow)
     completed_at: datetime | None = None
+    lease_until: datetime | None = None
 
 
 # The account tables live in users.py; imported here so that every importer of the models

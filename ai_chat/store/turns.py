@@ -1,8 +1,11 @@
-"""The turn path's writes: the user's turn before Claude is asked, the reply once it ended.
+"""The turn path's writes: the user's turn and its reply in flight before Claude is asked
+(one transaction), the reply updated once it ended.
 
-A reply is written when it ends, at the seq right after its question. So a user turn never
-takes the seq right after another user turn, which may still be waiting for its reply: two
-tabs sending into one conversation at once each get their question and reply side by side.
+The reply's row is written with its question, at the seq right after it, "thinking" and
+with a lease (store/inflight.py): a crash leaves it there to be recovered as interrupted.
+A user turn never takes the seq right after another user turn (one without its reply's
+row, e.g. from before replies were written at the start): two tabs sending into one
+conversation at once each get their question and reply side by side.
 """
 
 from __future__ import annotations
@@ -73,6 +76,16 @@ def _insert_message(session: Session, message: AnyMessage) -> AnyMessage:
     return message
 
 
+def _insert_messages(session: Session, *messages: MessageRow) -> None:
+    rows = []
+    for message in messages:
+        message.content = clean_text(message.content)
+        message.thinking = clean_text(message.thinking)
+        message.error = clean_optional(message.error)
+        rows.append({name: getattr(message, name) for name in _MESSAGE_COLUMNS})
+    session.connection().execute(_INSERT_MESSAGE, rows)
+
+
 def user_seq_after(last: sa.Row | None) -> int:
     """The seq of a user turn after `last` (seq, role): a user turn's successor is kept for
     its reply."""
@@ -91,15 +104,21 @@ def add_user_message_sync(
     conversation_id: str,
     content: str,
     message_id: str | None = None,
+    reply: MessageRow | None = None,
 ) -> MessageRow:
-    """Write the user's turn (before Claude is called)."""
+    """Write the user's turn (before Claude is called), and `reply` in flight after it."""
     conversation = require_conversation_sync(session, owner, conversation_id, for_update=True)
     seq = user_seq_after(_last_turn(session, conversation_id))
-    return _add_user_message(session, conversation, seq, content, message_id)
+    return _add_user_message(session, conversation, seq, content, message_id, reply)
 
 
 def _add_user_message(
-    session: Session, conversation: Conversation, seq: int, content: str, message_id: str | None
+    session: Session,
+    conversation: Conversation,
+    seq: int,
+    content: str,
+    message_id: str | None,
+    reply: MessageRow | None = None,
 ) -> MessageRow:
     content = clean_text(content)  # before it names the conversation, too
     message = MessageRow(
@@ -117,6 +136,12 @@ def _add_user_message(
         conversation.title = provisional_title(content)
         conversation.updated_at = utcnow()
         session.add(conversation)
+    if reply is not None:
+        # Both rows in one statement (executemany): the reply's place is right after it.
+        reply.conversation_id, reply.seq = conversation.id, seq + 1
+        reply.role = Role.ASSISTANT.value
+        _insert_messages(session, message, reply)
+        return message
     return _insert_message(session, message)
 
 
@@ -126,9 +151,10 @@ async def add_user_message(
     conversation_id: str,
     content: str,
     message_id: str | None = None,
+    reply: MessageRow | None = None,
 ) -> MessageRow:
     return await session.run_sync(
-        add_user_message_sync, owner, conversation_id, content, message_id
+        add_user_message_sync, owner, conversation_id, content, message_id, reply
     )
 
 
@@ -149,6 +175,44 @@ async def save_assistant_message(
     session: AsyncSession, owner: str, message: AnyMessage
 ) -> AnyMessage:
     return await session.run_sync(save_assistant_message_sync, owner, message)
+
+
+# The end of a reply written at its turn's start: everything but its identity and place.
+_FINISH_COLUMNS = tuple(
+    name for name in _MESSAGE_COLUMNS if name not in ("id", "conversation_id", "seq", "role")
+)
+_FINISH = (
+    sa.update(_MESSAGE_TABLE)
+    .where(
+        _MESSAGE_TABLE.c.id == sa.bindparam("p_id"),
+        _MESSAGE_TABLE.c.conversation_id == sa.bindparam("p_cid"),
+    )
+    .values({name: sa.bindparam(f"v_{name}") for name in _FINISH_COLUMNS})
+)
+
+
+def finish_assistant_message_sync(session: Session, owner: str, message: MessageRow) -> MessageRow:
+    """Store an ended reply over its row in flight (one UPDATE by id). If that row is gone
+    (another tab rewrote the turns after its question), it is kept after the last turn."""
+    if not MessageStatus(message.status).is_final:
+        raise ValueError(f"assistant turns are finished final, not {message.status!r}")
+    now = utcnow()
+    params = {"p_cid": message.conversation_id, "p_owner": owner, "p_now": now}
+    if not session.connection().execute(_TOUCH, params).rowcount:
+        raise ConversationNotFound(message.conversation_id)
+    message.role = Role.ASSISTANT.value
+    message.completed_at = message.completed_at or now
+    message.lease_until = None
+    message.content = clean_text(message.content)
+    message.thinking = clean_text(message.thinking)
+    message.error = clean_optional(message.error)
+    values = {f"v_{name}": getattr(message, name) for name in _FINISH_COLUMNS}
+    values.update(p_id=message.id, p_cid=message.conversation_id)
+    if session.connection().execute(_FINISH, values).rowcount:
+        return message
+    last = _last_turn(session, message.conversation_id)
+    message.seq = last.seq + 1 if last else 0
+    return _insert_message(session, message)
 
 
 def append_assistant_message_sync(session: Session, owner: str, message: AnyMessage) -> AnyMessage:
@@ -180,12 +244,13 @@ def start_turn_sync(
     user_message_id: str | None,
     replace_from_message_id: str | None = None,
     new_conversation_settings: dict | None = None,
+    reply: MessageRow | None = None,
 ) -> tuple[Conversation, Sequence[sa.Row], MessageRow]:
-    """The user's turn: in a new conversation (`conversation_id` None) or replacing a turn
-    and all later ones. Returns the conversation, the history before this turn (what
-    Claude is sent besides it, so the user text reaches Claude once), and the stored turn.
-    The conversation is read once, locked (PostgreSQL) before its turns are: the next seq is
-    then the last listed one's successor."""
+    """The user's turn (and `reply` in flight after it): in a new conversation
+    (`conversation_id` None) or replacing a turn and all later ones. Returns the
+    conversation, the history before this turn (what Claude is sent besides it, so the user
+    text reaches Claude once), and the stored turn. The conversation is read once, locked
+    (PostgreSQL) before its turns are: the next seq is then the last listed one's successor."""
     if conversation_id is None:
         conversation = create_conversation_sync(session, owner, settings=new_conversation_settings)
     else:
@@ -194,5 +259,5 @@ def start_turn_sync(
         truncate_from_sync(session, owner, conversation.id, replace_from_message_id)
     previous = _history(session, conversation.id) if conversation_id is not None else []
     seq = user_seq_after(previous[-1] if previous else None)
-    user_message = _add_user_message(session, conversation, seq, user_text, user_message_id)
+    user_message = _add_user_message(session, conversation, seq, user_text, user_message_id, reply)
     return conversation, previous, user_message

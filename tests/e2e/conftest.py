@@ -185,7 +185,7 @@ def _serve_app(
     log_path = ARTIFACTS / log_name
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "reflex"), "run", "--env", "prod"],
+        servers.app_argv(),  # the start script, as `make run` and Docker serve it
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -86,9 +86,9 @@ async def test_a_second_turn_starts_once_the_first_is_streaming(app_env, monkeyp
     entered: list[str] = []  # whose user turn began to be stored
     store_user_turn = service.turns.store_user_turn
 
-    async def recording(job):
+    async def recording(job, *args):
         entered.append(job.user_text.split()[0])
-        return await store_user_turn(job)
+        return await store_user_turn(job, *args)
 
     monkeypatch.setattr(service.turns, "store_user_turn", recording)
     first = service.run(make_job("first" + QUICK))

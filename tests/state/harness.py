@@ -23,6 +23,7 @@ from reflex_base.utils.serializers import serialize
 
 from ai_chat.auth import identity
 from ai_chat.auth.accounts import new_token
+from ai_chat.generation.fanout import close_all_watchers
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.store import users
@@ -95,7 +96,7 @@ class Tab:
 
     def router_data(self) -> dict[str, Any]:
         return {
-            RouteVar.PATH: "/c/[cid]" if self.query.get("cid") else "/",
+            RouteVar.PATH: "/[[c]]/[[cid]]",  # pages/chat.py CHAT_ROUTE
             RouteVar.ORIGIN: self.path,
             RouteVar.QUERY: dict(self.query),
             RouteVar.CLIENT_TOKEN: self.token,
@@ -114,7 +115,7 @@ class Tab:
 
     async def open(self, cid: str = "") -> None:
         """Navigate to `/` or `/c/<cid>` (runs on_load)."""
-        self.path, self.query = (f"/c/{cid}", {"cid": cid}) if cid else ("/", {})
+        self.path, self.query = (f"/c/{cid}", {"c": "c", "cid": cid}) if cid else ("/", {})
         await self.fire(ChatState, "load_route")
 
     async def send(self, text: str) -> None:
@@ -154,6 +155,10 @@ async def event_processor(
     )
     # The first event of a tab would re-run the page's on_load through the app registry;
     # tests call `Tab.open` (the on_load handler) explicitly instead.
+    close_all_watchers(stopping=False)
     with mock.patch.object(processor, "_rehydrate", new=mock.AsyncMock()):
         async with processor:
-            yield processor, manager, namespace
+            try:
+                yield processor, manager, namespace
+            finally:  # the tabs' watchers end now, not after the processor's grace period
+                close_all_watchers()

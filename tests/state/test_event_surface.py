@@ -45,6 +45,9 @@ REVIEWED: dict[str, str] = {
     "ChatState.cancel_edit": "none",
     "LiveState.stop": "none; only this tab's own generation",
     "LiveState.generate": "none; runs only a turn `_begin` set up, once (_claimed)",
+    "LiveState.watch": "none; runs only a watcher the server set up, once; owner-scoped reads",
+    "LiveState.settle_stop": "none; acts only on this tab's Stop in progress",
+    "LiveState.check_live": "none; at most every 2 s; a watcher for the conversation shown",
     "AuthState.guard": "none; identity from the handshake's cookie",
     "AdminState.load": "admin only",
     "AdminState.create_user": "form; admin only; username/password rules",
@@ -175,3 +178,23 @@ async def test_generate_runs_only_the_turn_that_was_begun_and_only_once(tab, sim
 
     rows = await stored_messages(chat.conversation_id, owner=tab.owner)
     assert [r.role for r in rows] == ["user", "assistant"]
+
+
+async def test_forged_watcher_events_do_nothing(tab, sim):
+    """watch / settle_stop / check_live take no payload; forged, they find nothing set up
+    (or rate-limited) and change nothing; the tab keeps working."""
+    await tab.open()
+    for handler in ("watch", "settle_stop", "check_live", "watch", "check_live"):
+        await tab.fire(LiveState, handler)
+    live = await tab.live()
+    assert not live.watching and not live.generating and not live.stopping
+    await tab.send("still working [[sim tokens=5 ttft=0]]")
+    await wait_idle(tab)
+    cid = (await tab.chat()).conversation_id
+    await tab.open(cid)
+    for _ in range(5):  # a flood: one watcher at most, for the conversation shown only
+        await tab.fire(LiveState, "check_live")
+        await tab.fire(LiveState, "watch")
+    live = await tab.live()
+    assert not live.watching and live._watch_cid == cid
+    assert [m.status for m in (await tab.chat())._shown_messages()] == ["complete", "complete"]

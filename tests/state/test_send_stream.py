@@ -31,9 +31,9 @@ async def test_send_streams_and_appends_the_final_turn(tab, sim):
     assert chat._shown_messages()[1].content == reply_text("Hello", 150)
     assert chat._shown_messages()[1].status == "complete"
     assert chat.conversation_id  # created with the first turn
-    # the new conversation got its URL (replacing `/` in the history, no navigation)
-    scripts = [str(e.payload) for e in tab.frontend_events() if "replaceState" in str(e.payload)]
-    assert len(scripts) == 1 and f"/c/{chat.conversation_id}" in scripts[0]
+    # the new conversation got its URL by a replace navigation (one route: no remount)
+    moves = [e.payload for e in tab.frontend_events() if e.name == "_redirect"]
+    assert [(m["path"], m["replace"]) for m in moves] == [(f"/c/{chat.conversation_id}", True)]
     # the user turn keeps the id it was shown with (stable keys across reloads)
     from tests.generation.helpers import stored_messages
 
