@@ -219,6 +219,8 @@ def composer(max_chars: int | None = None) -> rx.Component:
                     type="button",
                     aria_label="Stop",
                     color_scheme="red",
+                    # Radix's solid red-9 under white text is 3.9:1 (WCAG AA wants 4.5:1).
+                    high_contrast=True,
                     on_click=LiveState.stop,
                     disabled=LiveState.stopping,
                 ),
