@@ -7,6 +7,7 @@ instead of skipping: a green CI must mean the real parts were exercised.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
@@ -62,7 +63,15 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty database per test, dropped afterwards."""
-    name = f"ai_chat_test_{uuid.uuid4().hex[:12]}"
+    with fresh_postgres("ai_chat_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (`service_missing` if the server doesn't answer),
+    dropped afterwards, even with connections still open."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

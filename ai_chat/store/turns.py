@@ -160,15 +160,21 @@ async def add_user_message(
 
 def save_assistant_message_sync(session: Session, owner: str, message: AnyMessage) -> AnyMessage:
     """Write an assistant turn once, when it has ended (complete, cancelled, failed)."""
+    _end_reply(session, owner, message)
+    return _insert_message(session, message)
+
+
+def _end_reply(session: Session, owner: str, message: AnyMessage) -> None:
+    """An ended reply's conversation made recent (ConversationNotFound if it isn't the
+    owner's any more), its role and completion time set."""
     if not MessageStatus(message.status).is_final:
-        raise ValueError(f"assistant turns are saved when final, not {message.status!r}")
+        raise ValueError(f"assistant turns are stored when final, not {message.status!r}")
     now = utcnow()
     params = {"p_cid": message.conversation_id, "p_owner": owner, "p_now": now}
     if not session.connection().execute(_TOUCH, params).rowcount:
         raise ConversationNotFound(message.conversation_id)
     message.role = Role.ASSISTANT.value
     message.completed_at = message.completed_at or now
-    return _insert_message(session, message)
 
 
 async def save_assistant_message(
@@ -194,14 +200,7 @@ _FINISH = (
 def finish_assistant_message_sync(session: Session, owner: str, message: MessageRow) -> MessageRow:
     """Store an ended reply over its row in flight (one UPDATE by id). If that row is gone
     (another tab rewrote the turns after its question), it is kept after the last turn."""
-    if not MessageStatus(message.status).is_final:
-        raise ValueError(f"assistant turns are finished final, not {message.status!r}")
-    now = utcnow()
-    params = {"p_cid": message.conversation_id, "p_owner": owner, "p_now": now}
-    if not session.connection().execute(_TOUCH, params).rowcount:
-        raise ConversationNotFound(message.conversation_id)
-    message.role = Role.ASSISTANT.value
-    message.completed_at = message.completed_at or now
+    _end_reply(session, owner, message)
     message.lease_until = None
     message.content = clean_text(message.content)
     message.thinking = clean_text(message.thinking)

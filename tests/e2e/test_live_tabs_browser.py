@@ -6,21 +6,18 @@ PostgreSQL (the second tabs' sockets land on any worker; Stop and the live frame
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from ai_chat.store.migrations import upgrade
 from benchmarks import servers
 from benchmarks.redis_ops import flush, free_db
-from tests.conftest import PG_ADMIN_URL, service_missing
+from tests.conftest import fresh_postgres, service_missing
 
 from .accounts import add_session_cookie
 from .chat_page import (
@@ -116,27 +113,6 @@ def test_a_message_from_the_second_tab_is_refused_and_kept(page: Page, served_ap
 # --- 3 workers + Redis + PostgreSQL ---------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _postgres() -> Iterator[str]:
-    name = f"ai_chat_e2e_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        service_missing("PostgreSQL at 127.0.0.1:5432", exc)
-    try:
-        yield (
-            sa.make_url(PG_ADMIN_URL)
-            .set(database=name, drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def cluster_app(served_app: ServedApp) -> Iterator[ServedApp]:
     """The app on 3 workers sharing Redis (a database of its own) and PostgreSQL, talking
@@ -145,7 +121,7 @@ def cluster_app(served_app: ServedApp) -> Iterator[ServedApp]:
         db = free_db()
     except Exception as exc:  # noqa: BLE001
         service_missing("Redis at 127.0.0.1:6379", exc)
-    with _postgres() as pg_url:
+    with fresh_postgres("ai_chat_e2e") as pg_url:
         upgrade(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
         try:
             with servers.app_server(
