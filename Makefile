@@ -76,6 +76,7 @@ test: install-dev bun chromium axe
 
 lint: install-dev
 	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf .web .states .tools/bun-path

@@ -26,8 +26,8 @@ from ai_chat.generation.checkpoints import (
     DbCheckpoints,
     RedisCheckpoints,
 )
-from ai_chat.generation.live import LiveReply
-from ai_chat.generation.turn_store import TurnStore
+from ai_chat.generation.live_reply import LiveReply
+from ai_chat.generation.persist import TurnStore
 from ai_chat.llm.events import TextDelta
 from ai_chat.store import db, migrations, turns
 from ai_chat.store.models import new_id

@@ -20,7 +20,7 @@ import time
 import uuid
 
 from ai_chat.generation.fanout_redis import RedisFanout
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from benchmarks.redis_ops import HOST, PORT, _monitor, flush, free_db
 
 WATCHERS = (0, 1, 10)

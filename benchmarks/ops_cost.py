@@ -1,4 +1,4 @@
-"""What the per-turn JSON log line and the Prometheus metrics cost (ai_chat/ops/turns.py).
+"""What the per-turn JSON log line and the Prometheus metrics cost (ai_chat/ops/turn_log.py).
 
 `python -m benchmarks.ops_cost [--turns 5000] [--pushes 100] [--repeats 5]`
 
@@ -25,9 +25,9 @@ import time
 
 
 def _child(turns: int, pushes: int, repeats: int, log_path: str) -> dict[str, float]:
-    from ai_chat.generation.live import LiveSnapshot
-    from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
-    from ai_chat.ops import turns as ops_turns
+    from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted
+    from ai_chat.generation.live_reply import LiveSnapshot
+    from ai_chat.ops import turn_log as ops_turns
     from ai_chat.store.models import MessageRow
 
     handler = logging.FileHandler(log_path)

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from ai_chat.config import async_url
-from ai_chat.generation.live import LiveReply
-from ai_chat.generation.turn_store import TurnStore
+from ai_chat.generation.live_reply import LiveReply
+from ai_chat.generation.persist import TurnStore
 from ai_chat.store import conversations as store
 from ai_chat.store import db, migrations, turns
 from ai_chat.store.models import MessageRow, new_id
@@ -49,7 +49,7 @@ async def _turn(url: str, conversation_id: str, text: str) -> MessageRow:
             in_flight,
             url=url,
         )
-    # the row the server builds for a reply (`turn_store.assistant_row`), over that one
+    # the row the server builds for a reply (`persist.assistant_row`), over that one
     reply = MessageRow(
         conversation_id, user.seq + 1, "assistant", id=in_flight.id, content=text * 40
     )

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from ai_chat.generation.live import LiveReply
+from ai_chat.generation.live_reply import LiveReply
 from ai_chat.limits.backend import REDIS_TIMEOUT_S, Breaker
 from ai_chat.store import inflight
 from ai_chat.store.db import run_write

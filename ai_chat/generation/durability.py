@@ -12,9 +12,9 @@ from typing import Any
 
 from ai_chat.config import Settings
 from ai_chat.generation.checkpoints import Checkpointer, CheckpointStore, DbCheckpoints
-from ai_chat.generation.live import LiveReply
+from ai_chat.generation.job import ReplySaved
+from ai_chat.generation.live_reply import LiveReply
 from ai_chat.generation.recovery import Recovery
-from ai_chat.generation.turn import ReplySaved
 from ai_chat.store.conversations import ConversationNotFound
 from ai_chat.store.models import MessageRow
 

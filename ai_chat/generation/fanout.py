@@ -18,7 +18,7 @@ import dataclasses
 import weakref
 from collections.abc import AsyncIterator
 
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,7 @@ import time
 import redis.asyncio as aioredis
 
 from ai_chat.generation.fanout import Channel, Fanout, LiveFrame
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.limits.backend import SHARED_ERRORS
 
 log = logging.getLogger(__name__)

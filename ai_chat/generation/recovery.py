@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from ai_chat.config import Settings
 from ai_chat.generation.checkpoints import CheckpointStore, Saved
-from ai_chat.generation.live import estimate_tokens
+from ai_chat.generation.live_reply import estimate_tokens
 from ai_chat.store import inflight
 from ai_chat.store.conversations import ConversationNotFound, as_utc
 from ai_chat.store.db import run_read, run_write

@@ -14,13 +14,13 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from ai_chat.generation.turn import Update
+from ai_chat.generation.job import Update
 
 _END = object()
 
 
 class Observer(Protocol):
-    """Sees every update of the turn, consumer or not, then its end (ai_chat/ops/turns.py)."""
+    """Sees every update of the turn, consumer or not, then its end (ai_chat/ops/turn_log.py)."""
 
     def update(self, update: object) -> None: ...
 

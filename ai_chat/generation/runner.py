@@ -1,6 +1,6 @@
 """One turn end to end: store the user turn, stream Claude, yield pushes, store the reply.
 
-The turn's types are in `turn`, its writes in `turn_store`; this is the stream between them.
+The turn's types are in `job`, its writes in `persist`; this is the stream between them.
 A turn runs in a task of its own (`durability`): `run()` only relays its updates, so the
 turn ends and is stored even if whoever iterates `run()` goes away."""
 
@@ -18,16 +18,16 @@ from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.durability import DRAINING, Durability, checkpoint_store
 from ai_chat.generation.fanout import fanout_for
-from ai_chat.generation.live import LiveReplies, LiveReply, LiveSnapshot
+from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted, Update
+from ai_chat.generation.live_reply import LiveReplies, LiveReply, LiveSnapshot
+from ai_chat.generation.persist import TurnStore, assistant_row
 from ai_chat.generation.relay import Relay
-from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
-from ai_chat.generation.turn_starts import TurnStartSlots
-from ai_chat.generation.turn_store import TurnStore, assistant_row
+from ai_chat.generation.start_slots import TurnStartSlots
 from ai_chat.limits import Quotas, Refusal
 from ai_chat.llm.errors import ReplyError, classify
 from ai_chat.llm.history import build_messages
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
-from ai_chat.ops.turns import TurnObserver
+from ai_chat.ops.turn_log import TurnObserver
 from ai_chat.store.models import MessageStatus
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import anthropic
 from ai_chat.config import get_settings
 from ai_chat.generation.cancellation import Cancellation, LocalCancellation
 from ai_chat.generation.fanout import close_all_watchers
-from ai_chat.generation.live import LiveReplies
+from ai_chat.generation.live_reply import LiveReplies
 from ai_chat.generation.runner import GenerationService
 from ai_chat.limits import Quotas
 from ai_chat.llm.client import ClientShards

@@ -11,8 +11,8 @@ import reflex as rx
 from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
 from ai_chat.generation import runtime
-from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.turn import GenerationJob, ReplySaved, TurnFinished, TurnStarted
+from ai_chat.generation.job import GenerationJob, ReplySaved, TurnFinished, TurnStarted
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.limits.user_limits import limits_for
 from ai_chat.state import watch as watchers
 from ai_chat.state import watch_view as view

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import reflex as rx
 
 from ai_chat.generation.fanout import LiveFrame
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.state.views import ChatMessage
 from ai_chat.store.models import new_id
 

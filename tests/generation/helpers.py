@@ -7,9 +7,9 @@ import dataclasses
 import uuid
 
 from ai_chat.generation import runtime
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted, Update
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.generation.runner import GenerationService
-from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.store import conversations as store
 from ai_chat.store.db import session_scope
 from ai_chat.store.models import Message
@@ -87,7 +87,7 @@ def worker_apart() -> GenerationService:
     """Another worker whose limits are its own, as while Redis is down: the one place two
     replies can still run in one conversation."""
     from ai_chat.generation.cancellation import LocalCancellation
-    from ai_chat.generation.live import LiveReplies
+    from ai_chat.generation.live_reply import LiveReplies
 
     service = runtime.get_service()
     return GenerationService(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.turn import TurnStarted
+from ai_chat.generation.job import TurnStarted
+from ai_chat.generation.live_reply import LiveSnapshot
 from tests.conftest import wait_until
 from tests.generation.helpers import (
     make_job,

@@ -13,9 +13,9 @@ import pytest
 
 from ai_chat.generation import runtime
 from ai_chat.generation.checkpoints import RedisCheckpoints
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.job import TurnStarted
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.generation.recovery import INTERRUPTED
-from ai_chat.generation.turn import TurnStarted
 from ai_chat.simulator.script import reply_text
 from ai_chat.store import inflight, turns
 from ai_chat.store.db import run_write

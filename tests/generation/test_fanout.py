@@ -9,7 +9,7 @@ import pytest
 from ai_chat.generation import fanout_redis
 from ai_chat.generation.fanout import Fanout
 from ai_chat.generation.fanout_redis import RedisFanout
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from tests.conftest import eventually, redis_or_missing
 
 TEXT = "The quick brown fox jumps over the lazy dog. " * 20

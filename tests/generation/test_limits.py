@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ai_chat.generation import runtime
-from ai_chat.generation.turn import GenerationJob, TurnStarted
+from ai_chat.generation.job import GenerationJob, TurnStarted
 from ai_chat.limits import Quotas, UserLimits
 from tests.conftest import redis_or_missing, wait_until
 from tests.generation.helpers import (

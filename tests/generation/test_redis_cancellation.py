@@ -9,7 +9,7 @@ import pytest
 
 from ai_chat.config import get_settings
 from ai_chat.generation import runtime
-from ai_chat.generation.live import LiveReplies, LiveSnapshot
+from ai_chat.generation.live_reply import LiveReplies, LiveSnapshot
 from ai_chat.generation.redis_cancellation import RedisCancellation
 from ai_chat.generation.runner import GenerationService
 from tests.conftest import REDIS_URL, redis_or_missing, wait_until
@@ -75,7 +75,7 @@ async def test_stop_published_before_the_task_starts_is_not_lost(two_workers, si
 
 
 async def test_deleting_a_conversation_on_another_worker_stops_its_replies(two_workers, sim):
-    from ai_chat.generation.turn import TurnStarted
+    from ai_chat.generation.job import TurnStarted
 
     owner, other = two_workers
     tag = unique_tag()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.generation.relay import Relay
 from tests.conftest import wait_until
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from ai_chat.generation import runtime
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.simulator.script import reply_text
 from tests.conftest import wait_until
 from tests.generation.helpers import make_job, start_turn, stored_messages, unique_tag

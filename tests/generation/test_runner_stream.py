@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.simulator.script import reply_text
 from ai_chat.store.models import MessageStatus
 from tests.generation.helpers import make_job, run_turn, stored_messages, unique_tag

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from ai_chat.generation import runtime
 from ai_chat.generation.durability import DRAINING, NOT_SAVED
-from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.turn import ReplySaved, TurnFinished
+from ai_chat.generation.job import ReplySaved, TurnFinished
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.simulator.script import reply_text
 from tests.conftest import PG_ADMIN_URL, wait_until
 from tests.generation.helpers import make_job, run_turn, start_turn, stored_messages

@@ -8,7 +8,7 @@ import pytest
 
 from ai_chat.generation.cancellation import LocalCancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
-from ai_chat.generation.live import LiveReplies, LiveReply, estimate_tokens
+from ai_chat.generation.live_reply import LiveReplies, LiveReply, estimate_tokens
 from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
 from ai_chat.store.models import MessageStatus
 

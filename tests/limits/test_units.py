@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from ai_chat.config import load_settings
-from ai_chat.generation.turn import GenerationJob
+from ai_chat.generation.job import GenerationJob
 from ai_chat.limits import UserLimits, limits_for, signin_wait_message, wait_words
 from ai_chat.limits.backend import LocalStorage, storage_uri, window
 from ai_chat.limits.quotas import sliding_retry_after

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ai_chat.ops.turns import LOGGER_NAME
+from ai_chat.ops.turn_log import LOGGER_NAME
 from tests.conftest import dispose_engines_after
 
 _dispose_engines = pytest.fixture(autouse=True)(dispose_engines_after)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from ai_chat.generation.turn import ReplySaved, TurnFinished, TurnStarted
+from ai_chat.generation.job import ReplySaved, TurnFinished, TurnStarted
 from ai_chat.ops import metrics
-from ai_chat.ops.turns import TurnObserver
+from ai_chat.ops.turn_log import TurnObserver
 from ai_chat.store.models import MessageRow
 from tests.conftest import wait_until
 from tests.generation.helpers import OWNER, make_job, run_turn, start_turn, unique_tag

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from ai_chat.generation import runtime
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.generation.redis_cancellation import RedisCancellation
 from tests.conftest import wait_until
 from tests.generation.helpers import make_job, start_turn, stored_messages, unique_tag

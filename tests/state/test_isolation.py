@@ -349,7 +349,7 @@ async def test_stop_from_another_user_on_another_worker_does_not_stop_the_reply(
     live, so the first result is not an artifact of a dead channel."""
     from ai_chat.config import get_settings
     from ai_chat.generation import runtime
-    from ai_chat.generation.live import LiveReplies, LiveSnapshot
+    from ai_chat.generation.live_reply import LiveReplies, LiveSnapshot
     from ai_chat.generation.redis_cancellation import RedisCancellation
     from ai_chat.generation.runner import GenerationService
     from tests.generation.helpers import make_job

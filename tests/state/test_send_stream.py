@@ -125,7 +125,7 @@ def _live_text_in(push) -> bool:
 async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim, monkeypatch):
     """on_load (after the redirect to /c/<id>) can read the reply from the DB just before
     the background task appends it: the reply must not appear twice."""
-    from ai_chat.generation.turn_store import TurnStore
+    from ai_chat.generation.persist import TurnStore
 
     original = TurnStore.reply
 

@@ -138,7 +138,7 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
 
 
 async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim, monkeypatch):
-    from ai_chat.generation.turn_store import DELETED_BEFORE_SEND
+    from ai_chat.generation.persist import DELETED_BEFORE_SEND
     from ai_chat.state import sidebar
     from ai_chat.state.live import DELETED_DURING_REPLY
     from tests.state.harness import Tab

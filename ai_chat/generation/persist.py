@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import Row
 
-from ai_chat.generation.live import LiveReply
-from ai_chat.generation.turn import GenerationJob, TurnFinished, TurnStarted
+from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted
+from ai_chat.generation.live_reply import LiveReply
 from ai_chat.llm.errors import ReplyError
 from ai_chat.llm.history import Turn
 from ai_chat.store import conversations as store

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ai_chat.config import get_settings
-from ai_chat.generation.live import LiveSnapshot
-from ai_chat.generation.turn import GenerationJob, ReplySaved, TurnFinished, TurnStarted
+from ai_chat.generation.job import GenerationJob, ReplySaved, TurnFinished, TurnStarted
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.ops import metrics
 
 LOGGER_NAME = "ai_chat.turns"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ai_chat.generation.live import LiveSnapshot
+from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.limits import UserLimits
 from ai_chat.llm.history import Turn
 from ai_chat.store.models import Conversation, MessageRow

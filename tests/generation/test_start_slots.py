@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from ai_chat.generation import runtime
-from ai_chat.generation.turn import TurnStarted
-from ai_chat.generation.turn_starts import TurnStartSlots
+from ai_chat.generation.job import TurnStarted
+from ai_chat.generation.start_slots import TurnStartSlots
 from tests.generation.helpers import make_job, run_turn, stored_messages
 
 QUICK = " [[sim tokens=3 tps=1000 ttft=0]]"
