@@ -70,9 +70,19 @@ AXE_VERSION := 4.14.1
 
 axe: .tools/axe/node_modules/axe-core/axe.min.js
 
+# The second pass runs the streaming state tests and the chat, Stop and live-tab browser tests
+# again on the libraries' stock paths (README "Stock paths"; tests/llm runs both paths itself).
+# The stock switches don't touch the state manager or Redis, so the Redis variants and the
+# tests marked `redis` run in the first pass only. STOCK_TESTS= (empty) skips the pass.
+STOCK_TESTS ?= tests/state/test_send_stream.py tests/state/test_stop_and_errors.py \
+	tests/state/test_live_tabs.py tests/state/test_turn_actions.py tests/state/test_isolation.py \
+	tests/e2e/test_chat_browser.py tests/e2e/test_stop_browser.py tests/e2e/test_live_tabs_browser.py
+
 test: install-dev bun chromium axe
 	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
 	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(PY) -m pytest $(PYTEST_ARGS)
+	$(if $(strip $(STOCK_TESTS)),AI_CHAT_STOCK=1 REFLEX_BUN_PATH="$$(cat .tools/bun-path)" \
+	  $(PY) -m pytest -k "not redis" $(STOCK_TESTS))
 
 lint: install-dev
 	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py

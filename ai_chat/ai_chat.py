@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 from ai_chat import reflex_redis
 from ai_chat.auth import http as auth_http
@@ -23,14 +23,14 @@ from ai_chat.state import auth
 from ai_chat.state.account import AccountState
 from ai_chat.state.admin import AdminState
 from ai_chat.state.auth import AuthState
-from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.signin import SigninState
 from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
 
 
 def _api() -> Starlette:
-    routes: list = [*auth_http.routes(), *ops_http.routes()]  # + /health, /metrics
+    routes: list[BaseRoute] = [*auth_http.routes(), *ops_http.routes()]  # + /health, /metrics
     if get_settings().use_simulator:
         from ai_chat.simulator.app import create_app
 
@@ -49,15 +49,17 @@ app = rx.App(
     # Redis unreachable: a plain "service degraded" toast rather than "An error occurred".
     backend_exception_handler=reflex_redis.backend_exception_handler,
 )
-# A push sends from its own task (python-socketio would spawn and await one per packet).
-assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
-use_direct_emits(app.sio)
+if get_settings().direct_emits:
+    # A push sends from its own task (python-socketio would spawn and await one per packet).
+    assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
+    use_direct_emits(app.sio)
 app.register_lifespan_task(runtime.build_clients)
-app.register_lifespan_task(tune_for_serving)
+if get_settings().gc_tuning:
+    app.register_lifespan_task(tune_for_serving)
 app.register_lifespan_task(runtime.durable_replies)  # sweeper; SIGTERM: drain replies
 app.register_lifespan_task(reflex_redis.watch)  # Redis outages: banner, listeners
 auth.bind_app(app)
-ON_LOAD = [AuthState.guard, ChatState.load_route, SidebarState.refresh]
+ON_LOAD = [AuthState.guard, LiveState.load_route, SidebarState.refresh]
 # One route for `/` (a new chat) and `/c/<id>`: a new conversation gets its URL by a real
 # (replace) navigation, which stays on this page, so the router, and the route a reconnect
 # sends, always match the address bar (state/live.py `_give_url`). Other paths: load_route.

@@ -87,6 +87,12 @@ class Settings:
     reply_lease_s: float  # a reply not checkpointed for this long: its worker is gone
     sweep_interval_s: float  # each worker looks for replies whose worker is gone this often
     save_retry_s: float  # a reply the database refused is retried this long
+    # Switches back to the libraries' stock paths (README "Stock paths"); all on by default.
+    own_network: bool  # llm/network.py: our asyncio network backend under httpx's pools
+    chunk_merger: bool  # llm/chunked.py: a paced read's HTTP chunks merged (own_network only)
+    direct_emits: bool  # socket_emits.py: a push to one tab sent from the emitting task
+    gc_tuning: bool  # gc_tuning.py: startup objects frozen, collections rare
+    state_proxy_bypass: bool  # state/_reflex_seam.py: work past Reflex's state/list proxies
 
     @property
     def use_simulator(self) -> bool:
@@ -180,10 +186,29 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return default if not raw else raw in ("1", "true", "yes", "on")
 
 
+# The switches back to the libraries' stock paths: whoever starts the app with a cleaned
+# environment (tests/e2e, tests/support/servers.py) passes these through.
+STOCK_SWITCHES = (
+    "AI_CHAT_STOCK",
+    "AI_CHAT_OWN_NETWORK",
+    "AI_CHAT_CHUNK_MERGER",
+    "AI_CHAT_DIRECT_EMITS",
+    "AI_CHAT_GC_TUNING",
+    "AI_CHAT_STATE_PROXY_BYPASS",
+)
+
+
+def _tuned(env: Mapping[str, str], name: str) -> bool:
+    """A switch to one of the tuned paths: on unless it is turned off, or AI_CHAT_STOCK
+    puts every one of them on the libraries' stock path."""
+    return not _bool(env, "AI_CHAT_STOCK", False) and _bool(env, name, True)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     port = _int(env, "AI_CHAT_PORT", 8000)
     auth_mode = _choice(env, "AI_CHAT_AUTH", AUTH_MODES)
+    own_network = _tuned(env, "AI_CHAT_OWN_NETWORK")
     return Settings(
         anthropic_api_key=env.get("ANTHROPIC_API_KEY", "").strip(),
         anthropic_base_url=env.get("ANTHROPIC_BASE_URL", "").strip().rstrip("/"),
@@ -235,6 +260,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reply_lease_s=max(0.2, _float(env, "AI_CHAT_REPLY_LEASE_S", 5)),
         sweep_interval_s=max(0.1, _float(env, "AI_CHAT_SWEEP_INTERVAL_S", 5)),
         save_retry_s=max(0.0, _float(env, "AI_CHAT_SAVE_RETRY_S", 120)),
+        own_network=own_network,
+        chunk_merger=own_network and _tuned(env, "AI_CHAT_CHUNK_MERGER"),
+        direct_emits=_tuned(env, "AI_CHAT_DIRECT_EMITS"),
+        gc_tuning=_tuned(env, "AI_CHAT_GC_TUNING"),
+        state_proxy_bypass=_tuned(env, "AI_CHAT_STATE_PROXY_BYPASS"),
     )
 
 

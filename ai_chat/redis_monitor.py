@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import redis.asyncio as aioredis
 
@@ -26,6 +27,12 @@ TIMEOUT_S = 2.0  # a hung Redis counts as down after this (lenient: a busy loop 
 FAILURES_TO_DOWN = 2  # pings in a row: one late answer in a busy worker is no outage
 
 Listener = Callable[[bool], Awaitable[None]]  # called with `up` on every change
+
+
+async def pinged(client: aioredis.Redis) -> bool:
+    """`client.ping()` on an asyncio client. redis-py annotates its sync and asyncio clients
+    with one signature (`Awaitable[bool] | bool`); this one always returns the awaitable."""
+    return await cast("Awaitable[bool]", client.ping())
 
 
 class RedisMonitor:
@@ -40,7 +47,7 @@ class RedisMonitor:
         self._listeners: list[Listener] = []
         self._tick_listeners: list[Listener] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def failing(self) -> bool:
@@ -65,7 +72,7 @@ class RedisMonitor:
     async def check(self) -> bool:
         """One ping; tells the listeners if the answer changed."""
         try:
-            await self._client.ping()
+            await pinged(self._client)
             self._failures, up = 0, True
         except Exception as exc:  # noqa: BLE001 - any failure means "not usable now"
             self._failures += 1

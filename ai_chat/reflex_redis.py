@@ -59,7 +59,8 @@ def backend_exception_handler(exception: Exception) -> EventSpec:
     """An event that failed because Redis is unreachable (the tab's state lives there) says
     so in plain words (logged at most every LOG_EVERY_S); anything else as Reflex does."""
     if not _caused_by_redis(exception):
-        return default_backend_exception_handler(exception)
+        stock: EventSpec = default_backend_exception_handler(exception)
+        return stock
     redis_monitor.report_failure()
     _log_failed_event(exception)
     return rx.toast.warning(REDIS_DOWN_TOAST, id=TOAST_ID, position="top-center")

@@ -1,5 +1,5 @@
 """The start script every server uses: `make run`, the tests' and benchmarks' served app
-(benchmarks/servers.py), Docker and compose.
+(tests/support/servers.py), Docker and compose.
 
     python -m ai_chat.serve [--no-migrate] [-- extra `reflex run` options]
 

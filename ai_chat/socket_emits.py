@@ -6,6 +6,12 @@ lock held). python-socketio's manager sends each packet in a task of its own and
 the emitter goes on, each as long as everything else ready in a busy worker. The send
 itself only puts the packet on the socket's queue for its writer task, so awaiting it in
 the emitting task does the same work without the detour.
+
+This module is the one seam into python-socketio's internals (5.x). It relies on:
+`AsyncManager.rooms` (namespace -> room -> {sid: engine.io sid}), `AsyncManager.emit`'s
+signature, `AsyncServer.manager` / `manager_initialized` (the manager is swapped before
+the first connection), `server.packet_class` and `server.eio.send_packet`.
+`AI_CHAT_DIRECT_EMITS=0` keeps python-socketio's own manager.
 """
 
 from __future__ import annotations
@@ -13,15 +19,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import socketio
-from engineio import packet as eio_packet
-from engineio.exceptions import SocketIsClosedError
+# python-socketio and python-engineio ship no type hints.
+import socketio  # type: ignore[import-untyped]
+from engineio import packet as eio_packet  # type: ignore[import-untyped]
+from engineio.exceptions import SocketIsClosedError  # type: ignore[import-untyped]
 from socketio import packet
 
 log = logging.getLogger(__name__)
 
 
-class DirectEmitManager(socketio.AsyncManager):
+class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped base
     """An `AsyncManager` whose emits to a single recipient send from the emitting task.
     Rooms of several, callbacks and skipped sids go the stock way."""
 
@@ -68,7 +75,8 @@ class DirectEmitManager(socketio.AsyncManager):
         members = self.rooms.get(namespace, {}).get(room)
         if members is None or len(members) != 1:
             return None
-        return next(iter(members.values()))
+        eio_sid: str = next(iter(members.values()))
+        return eio_sid
 
 
 def use_direct_emits(sio: socketio.AsyncServer) -> None:

@@ -64,7 +64,7 @@ def app_profile() -> AppProfile:
 
     return AppProfile(
         name="app",
-        send_event=format_event_handler(ChatState.event_handlers["send"]),
+        send_event=format_event_handler(LiveState.event_handlers["send"]),
         stop_event=format_event_handler(LiveState.event_handlers["stop"]),
         history_state=ChatState.get_full_name(),
         live_state=LiveState.get_full_name(),

@@ -7,7 +7,7 @@ sessions (`ai_chat.auth.accounts`), and the worker's `Quotas` with the default l
 (30 messages a minute, 3 replies at once, 2,000,000 tokens a day), in memory (one worker)
 and in Redis (several workers; an empty database among 8-15, flushed afterwards).
 `--turns` turn starts are spread over `--users` users (so no limit is reached, as in use).
-What a turn's start runs that it didn't before accounts (`ChatState.send`,
+What a turn's start runs that it didn't before accounts (`LiveState.send`,
 `LiveState._job`, `GenerationService._run`):
 
 - the user of the event's socket: `identity.resolve(cookie)`, from the per-process cache
@@ -141,12 +141,12 @@ def main() -> None:
         parser.error("more turns than the users may send in a minute (30 each)")
     from ai_chat.config import get_settings
     from ai_chat.store import migrations
-    from benchmarks import redis_ops
+    from tests.support.redis_db import flush, free_db
 
     redis_db = None
     if not args.no_redis:
         try:
-            redis_db = redis_ops.free_db()
+            redis_db = free_db()
         except Exception as exc:  # noqa: BLE001 - measured without Redis then
             print(f"(no Redis: {exc})")
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,7 +160,7 @@ def main() -> None:
             asyncio.run(_run(args.turns, args.users, redis_db))
         finally:
             if redis_db is not None:
-                redis_ops.flush(redis_db)
+                flush(redis_db)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from benchmarks import plan as plans
 from benchmarks import redis_ops, servers
 from benchmarks.rig import Rig, serve
 from benchmarks.run import Suite, _arun, shared_services
+from tests.support.servers import simulator
 
 
 def run_capacity(
@@ -39,7 +40,7 @@ def run_capacity(
     if ramp_s is not None:  # how fast a step's users arrive: its flash crowd
         plan = dataclasses.replace(plan, ramp_s=ramp_s)
     with (
-        servers.simulator(out_dir / "logs") as (sim_url, sim_proc),
+        simulator(out_dir / "logs") as (sim_url, sim_proc),
         contextlib.ExitStack() as stack,
     ):
         suite = Suite(plan, out_dir, sim_url, sim_proc)

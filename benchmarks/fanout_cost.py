@@ -21,7 +21,8 @@ import uuid
 
 from ai_chat.generation.fanout_redis import RedisFanout
 from ai_chat.generation.live_reply import LiveSnapshot
-from benchmarks.redis_ops import HOST, PORT, _monitor, flush, free_db
+from benchmarks.redis_ops import _monitor
+from tests.support.redis_db import HOST, PORT, flush, free_db
 
 WATCHERS = (0, 1, 10)
 WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ".split()

@@ -13,8 +13,8 @@ import statistics
 from typing import Any
 
 from ai_chat.simulator.script import TOKEN_CHARS
-from benchmarks.servers import http_get
 from benchmarks.users import Turn
+from tests.support.servers import http_get
 
 Record = dict[str, Any]
 

@@ -17,10 +17,10 @@ import contextlib
 import statistics
 from pathlib import Path
 
-from benchmarks import servers
 from benchmarks.rig import Rig, serve
 from benchmarks.run import _arun
 from benchmarks.scenarios.pushcost import cpu_per_push
+from tests.support.servers import simulator
 
 WINDOW_S = 6.0
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     if len({name for name, _ in configs}) != len(configs):
         parser.error("variant names must differ")
     out = Path(__file__).resolve().parent / "results" / "push_cost"
-    with servers.simulator(out / "logs") as (sim_url, _sim), contextlib.ExitStack() as stack:
+    with simulator(out / "logs") as (sim_url, _sim), contextlib.ExitStack() as stack:
         rigs = {
             name: stack.enter_context(serve(f"push_cost_{name}", out, sim_url, extra_env=env))
             for name, env in configs

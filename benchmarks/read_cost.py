@@ -1,6 +1,7 @@
 """CPU per streamed token of reading Claude's stream, alone (no Reflex, no pushes).
 
-`python -m benchmarks.read_cost [--streams 200] [--tokens 500] [--interval 0.15]`
+`python -m benchmarks.read_cost [--streams 200] [--tokens 500] [--interval 0.15]
+[--env AI_CHAT_CHUNK_MERGER=0 ...]`
 
 N concurrent replies at 50 tok/s from the standalone simulator (its own process, so its CPU
 is not counted), read with `stream_reply` through `make_client`'s connections and paced as the
@@ -45,8 +46,10 @@ async def _read_one(client, i: int, tokens: int, interval: float) -> int:
     return sum([event.count async for event in events if isinstance(event, TextDelta)])
 
 
-async def _measure(base_url: str, streams: int, tokens: int, interval: float) -> None:
-    client = make_client(load_settings({"ANTHROPIC_BASE_URL": base_url}))
+async def _measure(
+    base_url: str, streams: int, tokens: int, interval: float, env: dict[str, str]
+) -> None:
+    client = make_client(load_settings({**env, "ANTHROPIC_BASE_URL": base_url}))
     await _read_one(client, 0, 20, interval)  # warm-up: imports, the first connection
     cpu, wall = time.process_time(), time.monotonic()
     got = await asyncio.gather(*(_read_one(client, i, tokens, interval) for i in range(streams)))
@@ -66,7 +69,15 @@ def main() -> None:
     # 0.15 s, the app's cap until 25b5bdc (now 0.2 s): kept, so figures stay comparable
     # with the published yardsticks
     parser.add_argument("--interval", type=float, default=0.15, help="push interval (s)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the client, e.g. AI_CHAT_CHUNK_MERGER=0 or AI_CHAT_STOCK=1",
+    )
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
     port = _free_port()
     sim = subprocess.Popen(
         [sys.executable, "-m", "ai_chat.simulator", "--port", str(port), "--log-level", "warning"]
@@ -81,7 +92,9 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        uvloop.run(_measure(f"http://127.0.0.1:{port}", args.streams, args.tokens, args.interval))
+        uvloop.run(
+            _measure(f"http://127.0.0.1:{port}", args.streams, args.tokens, args.interval, env)
+        )
     finally:
         sim.terminate()
         sim.wait(10)

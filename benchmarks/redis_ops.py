@@ -2,8 +2,9 @@
 
 `INFO commandstats` is server-wide and other engineers' tests share this Redis; MONITOR
 lines carry the database number (``+1700000000.123 [9 127.0.0.1:5000] "GET" "k"``), so
-only our database's commands are counted. Commands run inside Lua scripts show as
-``[9 lua]`` and are counted apart: they are work, but not round trips.
+only our database's commands are counted (an empty one: tests/support/redis_db.py).
+Commands run inside Lua scripts show as ``[9 lua]`` and are counted apart: they are work,
+but not round trips.
 """
 
 from __future__ import annotations
@@ -14,21 +15,7 @@ import time
 from collections import Counter
 from typing import Any
 
-import redis
-
-HOST, PORT = "127.0.0.1", 6379
-
-
-def free_db(candidates: range = range(15, 7, -1)) -> int:
-    """An empty Redis database number, so flushing it can't touch anyone else's data."""
-    for db in candidates:
-        if redis.Redis(host=HOST, port=PORT, db=db).dbsize() == 0:
-            return db
-    raise RuntimeError("no empty Redis database in 8..15")
-
-
-def flush(db: int) -> None:
-    redis.Redis(host=HOST, port=PORT, db=db).flushdb()
+from tests.support.redis_db import HOST, PORT
 
 
 def _monitor(db: int, seconds: float) -> tuple[Counter[str], Counter[str]]:

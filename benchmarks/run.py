@@ -23,6 +23,8 @@ from benchmarks import redis_ops, servers
 from benchmarks.plan import Plan
 from benchmarks.rig import Rig, serve
 from benchmarks.scenarios import capacity, latency, memory, pushcost, writes
+from tests.support.redis_db import flush, free_db
+from tests.support.servers import simulator
 
 
 def _arun(work: Coroutine[Any, Any, Any]) -> Any:
@@ -195,7 +197,7 @@ def run_suite(plan: Plan, out_dir: Path, only: set[str], wait_quiet_s: float) ->
         results["loadavg_after_wait"] = asyncio.run(wait_quiet(wait_quiet_s))
     results["machine"] = machine()
     results["limits"] = dict(servers.BENCH_LIMITS)  # per-user limits of the app under test
-    with servers.simulator(out_dir / "logs") as (sim_url, sim_proc):
+    with simulator(out_dir / "logs") as (sim_url, sim_proc):
         suite = Suite(plan, out_dir, sim_url, sim_proc)
         if "app" in only:
             log("== app (1 worker, default state manager, SQLite)")
@@ -232,13 +234,13 @@ def _scale(
 def shared_services() -> Iterator[tuple[dict[str, str], int]]:
     """A fresh migrated PostgreSQL database and a free Redis database: `serve()`'s db_url
     and redis_url, and the Redis db number (flushed afterwards)."""
-    db = redis_ops.free_db()
+    db = free_db()
     try:
         with writes.pg_database() as url:
             migrations.upgrade(writes.psycopg_url(url))
             yield {"db_url": url, "redis_url": f"redis://127.0.0.1:6379/{db}"}, db
     finally:
-        redis_ops.flush(db)
+        flush(db)
 
 
 async def _pg(suite: Suite, out_dir: Path, sim_url: str) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from benchmarks.measure import summary
 from benchmarks.rig import Rig, serve
 from benchmarks.run import _arun, shared_services
 from benchmarks.users import Turn, close_users, open_users, seed_chats
+from tests.support.servers import simulator
 
 SETTLE_S = 0.5  # the last pushes of a round leave before its CPU is read
 
@@ -66,7 +67,7 @@ def main() -> None:
     env = dict(item.split("=", 1) for item in args.env)
     out = Path(__file__).resolve().parent / "results" / "turn_cost"
     with (
-        servers.simulator(out / "logs") as (sim_url, _sim),
+        simulator(out / "logs") as (sim_url, _sim),
         contextlib.ExitStack() as stack,
     ):
         services: dict[str, str] = {}

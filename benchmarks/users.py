@@ -16,8 +16,8 @@ from ai_chat.simulator.options import strip_directives
 from ai_chat.simulator.script import reply_text
 from benchmarks.accounts import NO_ACCOUNT, Account
 from benchmarks.apps import HYDRATED, ROOT_STATE, AppProfile
-from benchmarks.client import ReflexTab
 from benchmarks.seed import seed_conversation
+from tests.support.client import ReflexTab
 
 if TYPE_CHECKING:
     from benchmarks.rig import Rig

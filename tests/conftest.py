@@ -167,7 +167,31 @@ async def eventually(
         await asyncio.sleep(0.005)
 
 
+def service_marks(item: pytest.Item) -> set[str]:
+    """The services a test needs, as far as collection can tell: every browser test (tests/
+    e2e) needs Chromium; the `postgres_url` fixture, or a parameter named "postgres" (the
+    `db_url` backends), needs PostgreSQL; a parameter named "redis" or "redis-…" (the
+    memory/Redis pairs) needs Redis. Tests that reach a service another way carry the
+    marker themselves."""
+    marks = set()
+    if "tests/e2e/" in item.nodeid.replace("\\", "/"):
+        marks.add("browser")
+    if "postgres_url" in getattr(item, "fixturenames", ()):
+        marks.add("postgres")
+    callspec = getattr(item, "callspec", None)
+    for value in callspec.params.values() if callspec is not None else ():
+        service = str(value).split("-", 1)[0]
+        if service in ("postgres", "redis"):
+            marks.add(service)
+    return marks
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
-    while it is open, which the asyncio tests can't share."""
+    """Markers for the services each test needs (`pytest -m "not browser"`, `-m postgres`),
+    then browser tests last: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which the asyncio tests can't share."""
+    for item in items:
+        for name in service_marks(item) - {mark.name for mark in item.iter_markers()}:
+            item.add_marker(name)
     items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))

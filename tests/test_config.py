@@ -39,3 +39,34 @@ def test_turn_start_slots_default_to_no_bound_and_never_go_negative():
     assert load_settings({}).turn_start_slots == 0
     assert load_settings({"AI_CHAT_TURN_STARTS": "2"}).turn_start_slots == 2
     assert load_settings({"AI_CHAT_TURN_STARTS": "-3"}).turn_start_slots == 0
+
+
+SWITCHES = ("own_network", "chunk_merger", "direct_emits", "gc_tuning", "state_proxy_bypass")
+
+
+def _switches(env: dict[str, str]) -> dict[str, bool]:
+    settings = load_settings(env)
+    return {name: getattr(settings, name) for name in SWITCHES}
+
+
+def test_every_tuned_path_is_on_by_default_and_each_has_its_own_switch():
+    assert _switches({}) == dict.fromkeys(SWITCHES, True)
+    for name in SWITCHES:
+        off = _switches({f"AI_CHAT_{name.upper()}": "0"})
+        expected = {other: other != name for other in SWITCHES}
+        if name == "own_network":  # the merger works inside our network backend only
+            expected["chunk_merger"] = False
+        assert off == expected, name
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", "on"])
+def test_the_stock_switch_turns_every_one_off_whatever_the_others_say(value):
+    env = {f"AI_CHAT_{name.upper()}": "1" for name in SWITCHES}
+    assert _switches({**env, "AI_CHAT_STOCK": value}) == dict.fromkeys(SWITCHES, False)
+    assert _switches({**env, "AI_CHAT_STOCK": "0"}) == dict.fromkeys(SWITCHES, True)
+
+
+def test_every_switch_is_in_the_list_of_names_passed_to_a_served_app():
+    from ai_chat.config import STOCK_SWITCHES
+
+    assert set(STOCK_SWITCHES) == {"AI_CHAT_STOCK", *(f"AI_CHAT_{n.upper()}" for n in SWITCHES)}

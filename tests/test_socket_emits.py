@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -15,8 +16,8 @@ import socketio
 import uvicorn
 
 from ai_chat.socket_emits import DirectEmitManager, use_direct_emits
-from benchmarks.client import NAMESPACE, ReflexTab
 from tests.conftest import wait_until
+from tests.support.client import NAMESPACE, ReflexTab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,12 +120,23 @@ async def test_a_server_already_in_use_keeps_its_manager(served):
         use_direct_emits(app.sio)
 
 
-def test_the_app_emits_directly():
-    probe = (
-        "from ai_chat.ai_chat import app; from ai_chat.socket_emits import DirectEmitManager; "
-        "print(isinstance(app.sio.manager, DirectEmitManager))"
-    )
+@pytest.mark.parametrize(
+    ("env", "manager"),
+    [
+        ({}, "DirectEmitManager"),
+        ({"AI_CHAT_DIRECT_EMITS": "0"}, "AsyncManager"),
+        ({"AI_CHAT_STOCK": "1"}, "AsyncManager"),
+    ],
+)
+def test_the_app_emits_directly_unless_switched_to_stock(env, manager):
+    probe = "from ai_chat.ai_chat import app; print(type(app.sio.manager).__name__)"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AI_CHAT_")}
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, **env},
     )
-    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert result.stdout.strip().splitlines()[-1] == manager

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from ai_chat.auth import identity, passwords
 from ai_chat.auth.passwords import PasswordRejected
 from ai_chat.config import get_settings
+from ai_chat.store import conversations
 from ai_chat.store import users as store
 from ai_chat.store.db import run_read, run_write
 from ai_chat.store.users import User, UserStatus
@@ -93,7 +94,7 @@ async def create_first_admin(username: str, password: str) -> str:
         if store.count_users(session):
             raise AccountError("has_admin")
         admin = store.create_user(session, name, password_hash, is_admin=True)
-        store.claim_legacy_conversations(session, admin.id)
+        conversations.claim_conversations(session, store.LEGACY_OWNER, admin.id)
         store.add_session(session, admin.id, token, identity.session_lifetime())
 
     await run_write(create)

@@ -12,10 +12,12 @@ import logging
 import time
 from datetime import timedelta
 
+from sqlmodel import Session
+
 from ai_chat.config import get_settings
 from ai_chat.store import users as store
+from ai_chat.store.columns import as_utc, utcnow
 from ai_chat.store.db import run_read, run_write
-from ai_chat.store.models import utcnow
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ai_chat_session"
@@ -103,7 +105,7 @@ async def _session_user(token: str) -> Identity | None:
     if found is None:
         return None
     auth, user = found
-    if utcnow() - store.as_utc(auth.last_used_at) > RENEW_AFTER:  # type: ignore[operator]
+    if utcnow() - as_utc(auth.last_used_at) > RENEW_AFTER:
         await run_write(store.renew_session, auth.id, session_lifetime())
     return Identity.of(user, auth.id)
 
@@ -116,7 +118,7 @@ async def _proxy_user(quoted_name: str) -> Identity | None:
     return Identity.of(user) if user is not None else None
 
 
-def _proxy_user_sync(session, name: str) -> store.User | None:
+def _proxy_user_sync(session: Session, name: str) -> store.User | None:
     """Users of proxy mode are created on first sight; a disabled one stays out."""
     user = store.find_user(session, name)
     if user is None:

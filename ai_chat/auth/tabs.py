@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import cast
 
 import redis.asyncio as aioredis
 
@@ -54,7 +56,8 @@ async def tabs_of(session_ids: list[str]) -> set[str]:
     if (redis := _client()) is not None and session_ids:
         try:
             for sid in session_ids:
-                members = await redis.smembers(KEY_PREFIX + sid)
+                # redis-py's one annotation covers sync and asyncio clients
+                members = await cast("Awaitable[set[bytes]]", redis.smembers(KEY_PREFIX + sid))
                 tokens.update(m.decode() if isinstance(m, bytes) else m for m in members)
         except Exception:  # noqa: BLE001 - Redis down: only this worker's tabs
             log.warning("could not read the tabs of sessions from Redis")

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def _quotas():
+if TYPE_CHECKING:
+    from ai_chat.limits import Quotas
+
+
+def _quotas() -> Quotas:
     from ai_chat.generation import runtime
 
     return runtime.get_service().quotas

@@ -10,9 +10,9 @@ from ai_chat.state.auth import AuthState
 
 def sign_out_form() -> rx.Component:
     """A form post: the endpoint ends the session and clears the HttpOnly cookie."""
-    return rx.el.form(
+    return native_post(
+        "/_auth/signout",
         rx.button("Sign out", type="submit", variant="soft", color_scheme="gray", size="2"),
-        **native_post("/_auth/signout"),
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components._connection_seam import connected
+from ai_chat.components._typed_reflex import choose, color_mode_button, icon
 from ai_chat.components.account_menu import account_menu
-from ai_chat.components.composer import connected
 from ai_chat.state.chat import ChatState
 from ai_chat.state.settings import SettingsState
+from ai_chat.state.shared import event_of
 from ai_chat.state.sidebar import SidebarState
 
 
@@ -15,12 +17,12 @@ def _export_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.icon_button(
-                rx.icon("download", size=16), variant="ghost", aria_label="Export conversation"
+                icon("download", size=16), variant="ghost", aria_label="Export conversation"
             )
         ),
         rx.menu.content(
-            rx.menu.item("Export as Markdown", on_click=ChatState.export("md")),
-            rx.menu.item("Export as JSON", on_click=ChatState.export("json")),
+            rx.menu.item("Export as Markdown", on_click=event_of(ChatState.export, "md")),
+            rx.menu.item("Export as JSON", on_click=event_of(ChatState.export, "json")),
         ),
     )
 
@@ -28,14 +30,14 @@ def _export_menu() -> rx.Component:
 def header() -> rx.Component:
     return rx.hstack(
         rx.icon_button(
-            rx.icon("panel-left", size=16),
+            icon("panel-left", size=16),
             variant="ghost",
             aria_label="Show conversations",
             on_click=SidebarState.toggle_mobile,
             class_name="sidebar-toggle",
         ),
         rx.heading(
-            rx.cond(ChatState.title != "", ChatState.title, "New chat"),
+            choose(ChatState.title != "", ChatState.title, "New chat"),
             size="4",
             class_name="chat-title",
             as_="h1",
@@ -64,13 +66,13 @@ def header() -> rx.Component:
             rx.badge("Offline — reconnecting", color_scheme="red", variant="solid", role="status"),
         ),
         rx.icon_button(
-            rx.icon("sliders-horizontal", size=16),
+            icon("sliders-horizontal", size=16),
             variant="ghost",
             aria_label="Conversation settings",
             on_click=SettingsState.open_dialog,
         ),
         rx.cond(ChatState.conversation_id != "", _export_menu()),
-        rx.color_mode.button(aria_label="Toggle dark mode", variant="ghost"),
+        color_mode_button(aria_label="Toggle dark mode", variant="ghost"),
         account_menu(),
         width="100%",
         align="center",

@@ -23,41 +23,29 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
-from reflex_components_core.el.elements.inline import A
 
-# Inside rx.markdown's component map every renderer is `({node, children, ...props}) => …`,
-# so `props` is react-markdown's props for that element (href, src, alt, title …).
-_HREF = rx.Var("props.href", _var_type=str)
-_SAFE_HREF = rx.Var('/^(https?|mailto):/i.test(props.href ?? "")', _var_type=bool)
-_IMG_ALT = rx.Var('(props.alt || "no description")', _var_type=str)
-_IMG_SRC = rx.Var('(props.src || "unsafe URL removed")', _var_type=str)
+from ai_chat.components import _markdown_seam as seam
+from ai_chat.components._typed_reflex import icon
 
-# The code block's text in the `pre` renderer's scope. Reflex's renderer makes `children`
-# with String(components): a fence with nothing in it yet (a reply streaming into a new
-# code block, or one cut off by max_tokens right after "```") would show "undefined".
-_CODE_TEXT = rx.Var('(components == null ? "" : children)', _var_type=str)
-
-# Plain JS handler (custom_attrs keeps the real DOM event): works with no server round trip,
-# even offline.
-_COPY_ON_CLICK = rx.Var(
-    "(e) => { const b = e.currentTarget; const c = navigator.clipboard;"
-    " const done = (s) => { b.dataset.copied = s;"
-    " setTimeout(() => { delete b.dataset.copied; }, 1500); };"
-    ' if (!c) { done("failed"); return; }'
-    f' c.writeText({_CODE_TEXT}).then(() => done("true"), () => done("failed")); }}'
-)
+# The rendered element's attributes and the code block's text, read through the renderer's
+# JS names (_markdown_seam.py is the only module that knows them).
+_HREF = seam.element_prop("href")
+_SAFE_HREF = seam.href_is_safe()
+_IMG_ALT = seam.element_prop("alt", fallback="no description")
+_IMG_SRC = seam.element_prop("src", fallback="unsafe URL removed")
+_CODE_TEXT = seam.code_text()
 
 _LINK_REL = "noopener noreferrer nofollow"
 
 
-def _link(children: rx.Var, **_: Any) -> rx.Component:
+def _link(children: rx.Var[str], **_: Any) -> rx.Component:
     # The outer span receives react-markdown's `{...props}` (spread last, so it would override
     # an href we set on the element itself); on a span, href/title are inert.
     return rx.el.span(
         rx.cond(
             _SAFE_HREF,
             # A plain <a> (rx.el.a is a react-router Link: client-side routing, not wanted here).
-            A.create(
+            rx.el.A.create(
                 children,
                 href=_HREF,
                 target="_blank",
@@ -97,7 +85,7 @@ def _image(*_: Any, **__: Any) -> rx.Component:
 
 def _copy_button() -> rx.Component:
     return rx.button(
-        rx.icon("copy", size=14),
+        icon("copy", size=14),
         rx.el.span("Copy", class_name="copy-label"),
         type="button",
         aria_label="Copy code",
@@ -106,11 +94,11 @@ def _copy_button() -> rx.Component:
         variant="soft",
         color_scheme="gray",
         class_name="copy-code",
-        custom_attrs={"onClick": _COPY_ON_CLICK},
+        custom_attrs={"onClick": seam.copy_code_on_click()},
         position="absolute",
         top="0.4em",
         right="0.4em",
-        # Feedback without React state: the handler sets data-copied for 1.5 s.
+        # Feedback without React state: assets/chat_page.js sets data-copied for 1.5 s.
         style={
             "&[data-copied] .copy-label": {"display": "none"},
             '&[data-copied="true"]::after': {"content": '"Copied"'},
@@ -119,7 +107,7 @@ def _copy_button() -> rx.Component:
     )
 
 
-def _code_block(_text: rx.Var, **props: Any) -> rx.Component:
+def _code_block(_text: rx.Var[str], **props: Any) -> rx.Component:
     # rx.markdown's default `pre` renderer (props carries `language`) plus a copy button in a
     # top strip of its own, so it never covers code.
     # Highlighting themes chosen for WCAG AA contrast (the default one-light fails it).
@@ -138,7 +126,7 @@ def _code_block(_text: rx.Var, **props: Any) -> rx.Component:
     )
 
 
-def _table(children: rx.Var, **_: Any) -> rx.Component:
+def _table(children: rx.Var[str], **_: Any) -> rx.Component:
     # Wide tables scroll inside the bubble instead of stretching it.
     return rx.box(
         rx.el.table(children),

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import reflex as rx
-from reflex.vars import Var
+from typing import Any, Literal
 
+import reflex as rx
+from reflex.event import EventType
+from reflex.vars import ObjectVar, Var
+
+from ai_chat.components._typed_reflex import choose, icon
 from ai_chat.components.markdown import markdown_or_plain
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
+from ai_chat.state.shared import event_of
 from ai_chat.state.views import ChatMessage
 
-STATUS_BADGES = {
+BadgeColor = Literal["amber", "red", "orange"]
+
+STATUS_BADGES: dict[str, tuple[str, BadgeColor]] = {
     "cancelled": ("Stopped", "amber"),
     "failed": ("Failed", "red"),
     "interrupted": ("Interrupted", "orange"),
 }
 
 
-def _reply(text, too_deep) -> rx.Component:
+def _reply(text: Var[str], too_deep: Var[bool]) -> rx.Component:
     """A reply as Markdown, or as plain text if it nests too deeply for the renderer."""
     return markdown_or_plain(text, too_deep, class_name="message-body")
 
@@ -27,8 +34,8 @@ def _live_reply() -> rx.Component:
     return _reply(text, LiveState.live_too_deep)
 
 
-def _status_badge(status) -> rx.Component:
-    return rx.match(
+def _status_badge(status: Var[str]) -> rx.Component:
+    component = rx.match(
         status,
         *[
             (
@@ -41,23 +48,25 @@ def _status_badge(status) -> rx.Component:
         ],
         rx.fragment(),
     )
+    assert isinstance(component, rx.Component)  # every branch is a component
+    return component
 
 
-def _usage(message: ChatMessage) -> rx.Component:
+def _usage(message: ObjectVar[ChatMessage]) -> rx.Component:
     return rx.text(
         message.input_tokens.to_string(),
         " in · ",
-        rx.cond(message.output_estimated, "≈", ""),
+        choose(message.output_estimated, "≈", ""),
         message.output_tokens.to_string(),
         " out",
-        rx.cond(
-            message.cache_read_tokens > 0,
+        choose(
+            message.cache_read_tokens.to(int) > 0,
             " · " + message.cache_read_tokens.to_string() + " cached",
             "",
         ),
         rx.cond(
             message.cost_label != "",
-            rx.fragment(" · ", rx.cond(message.output_estimated, "≈", ""), message.cost_label),
+            rx.fragment(" · ", choose(message.output_estimated, "≈", ""), message.cost_label),
         ),
         " · ",
         message.duration_s.to_string(),
@@ -68,10 +77,10 @@ def _usage(message: ChatMessage) -> rx.Component:
     )
 
 
-def _action(icon: str, label: str, on_click, **props) -> rx.Component:
+def _action(icon_name: str, label: str, on_click: EventType[()], **props: Any) -> rx.Component:
     return rx.tooltip(
         rx.icon_button(
-            rx.icon(icon, size=14),
+            icon(icon_name, size=14),
             variant="ghost",
             size="1",
             color_scheme="gray",
@@ -83,7 +92,7 @@ def _action(icon: str, label: str, on_click, **props) -> rx.Component:
     )
 
 
-def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
+def _actions(message: ObjectVar[ChatMessage], is_last: Var[bool]) -> rx.Component:
     # Turn actions hide while a reply streams through CSS on the page root (data-generating),
     # so starting or ending a stream does not re-render every stored message.
     copy = _action(
@@ -93,12 +102,15 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
     )
     user_actions = rx.fragment(
         _action(
-            "pencil", "Edit message", ChatState.start_edit(message.id), class_name="turn-action"
+            "pencil",
+            "Edit message",
+            event_of(ChatState.start_edit, message.id),
+            class_name="turn-action",
         ),
         # The last question, left without a reply (lost, or never started): ask again.
         rx.cond(
             is_last & message.unanswered,
-            _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
+            _action("rotate-ccw", "Retry", LiveState.regenerate, class_name="turn-action"),
         ),
     )
     assistant_actions = rx.cond(
@@ -106,16 +118,16 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
         rx.cond(
             message.status == "complete",
             _action(
-                "refresh-cw", "Regenerate reply", ChatState.regenerate, class_name="turn-action"
+                "refresh-cw", "Regenerate reply", LiveState.regenerate, class_name="turn-action"
             ),
             rx.fragment(
-                _action("rotate-ccw", "Retry", ChatState.regenerate, class_name="turn-action"),
+                _action("rotate-ccw", "Retry", LiveState.regenerate, class_name="turn-action"),
                 rx.cond(
                     (message.status == "cancelled") | (message.status == "interrupted"),
                     _action(
                         "fast-forward",
                         "Continue",
-                        ChatState.continue_reply,
+                        LiveState.continue_reply,
                         class_name="turn-action",
                     ),
                 ),
@@ -130,18 +142,18 @@ def _actions(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
     )
 
 
-def history_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
+def history_bubble(message: ObjectVar[ChatMessage], index: Var[int]) -> rx.Component:
     """A turn of the history as loaded; the last one shown only if no turn came since."""
     last = (index == ChatState.messages.length() - 1) & (ChatState.new_messages.length() == 0)
     return message_bubble(message, last)
 
 
-def new_bubble(message: ChatMessage, index: Var[int]) -> rx.Component:
+def new_bubble(message: ObjectVar[ChatMessage], index: Var[int]) -> rx.Component:
     """A turn of this tab's since the history was loaded."""
     return message_bubble(message, index == ChatState.new_messages.length() - 1)
 
 
-def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
+def message_bubble(message: ObjectVar[ChatMessage], is_last: Var[bool]) -> rx.Component:
     is_user = message.role == "user"
     return rx.box(
         rx.cond(
@@ -169,7 +181,7 @@ def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
                 rx.hstack(
                     _status_badge(message.status),
                     rx.cond(message.save_pending, _not_saved_badge()),
-                    rx.cond(message.output_tokens > 0, _usage(message)),
+                    rx.cond(message.output_tokens.to(int) > 0, _usage(message)),
                     align="center",
                 ),
                 spacing="1",
@@ -177,10 +189,10 @@ def message_bubble(message: ChatMessage, is_last: Var[bool]) -> rx.Component:
             ),
         ),
         _actions(message, is_last),
-        class_name=rx.cond(is_user, "bubble bubble-user", "bubble bubble-assistant"),
+        class_name=choose(is_user, "bubble bubble-user", "bubble bubble-assistant"),
         data_role=message.role,
         data_status=message.status,
-        id="msg-" + message.id,
+        id="msg-" + message.id.to(str),
     )
 
 
@@ -209,7 +221,7 @@ def _not_saved_badge() -> rx.Component:
     )
 
 
-def _thinking(text) -> rx.Component:
+def _thinking(text: Var[str]) -> rx.Component:
     """Extended thinking, collapsed, apart from the answer."""
     return rx.cond(
         text != "",
@@ -238,7 +250,7 @@ def live_bubble() -> rx.Component:
             _live_reply(),
         ),
         rx.text(
-            rx.cond(LiveState.stopping, "Stopping… · ", ""),
+            choose(LiveState.stopping, "Stopping… · ", ""),
             LiveState.live_elapsed_s.to_string(),
             " s · ",
             LiveState.live_output_tokens.to_string(),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components._typed_reflex import choose, event_handler, icon
 from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
+from ai_chat.state.shared import event_of
 from ai_chat.state.sidebar import ConversationItem, SidebarState
 
 
@@ -15,28 +18,30 @@ def _item(item: ConversationItem) -> rx.Component:
             item.title,
             href="/c/" + item.id,
             class_name="conv-link",
-            aria_current=rx.cond(active, "page", None),
+            aria_current=choose(active, "page", None),
             title=item.title,
         ),
         rx.menu.root(
             rx.menu.trigger(
                 rx.icon_button(
-                    rx.icon("ellipsis", size=14),
+                    icon("ellipsis", size=14),
                     variant="ghost",
                     size="1",
                     aria_label="Actions for " + item.title,
                 ),
             ),
             rx.menu.content(
-                rx.menu.item("Rename", on_click=SidebarState.open_rename(item.id, item.title)),
+                rx.menu.item(
+                    "Rename", on_click=event_of(SidebarState.open_rename, item.id, item.title)
+                ),
                 rx.menu.item(
                     "Delete",
                     color="red",
-                    on_click=SidebarState.open_delete(item.id, item.title),
+                    on_click=event_of(SidebarState.open_delete, item.id, item.title),
                 ),
             ),
         ),
-        class_name=rx.cond(active, "conv-item conv-item-active", "conv-item"),
+        class_name=choose(active, "conv-item conv-item-active", "conv-item"),
         data_conversation=item.id,
         align="center",
         width="100%",
@@ -83,7 +88,7 @@ def _delete_dialog() -> rx.Component:
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=SidebarState.confirm_delete)
+                    rx.button("Delete", color_scheme="red", on_click=LiveState.confirm_delete)
                 ),
                 justify="end",
                 margin_top="1rem",
@@ -97,14 +102,14 @@ def _delete_dialog() -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.el.nav(
         rx.icon_button(
-            rx.icon("x", size=16),
+            icon("x", size=16),
             variant="ghost",
             aria_label="Hide conversations",
             on_click=SidebarState.toggle_mobile,
             class_name="sidebar-close",
         ),
         rx.button(
-            rx.icon("square-pen", size=16),
+            icon("square-pen", size=16),
             "New chat",
             on_click=ChatState.new_chat,
             aria_label="New chat",
@@ -116,7 +121,7 @@ def sidebar() -> rx.Component:
             placeholder="Search conversations",
             aria_label="Search conversations",
             type="search",
-            on_change=SidebarState.search.debounce(250),
+            on_change=event_handler(SidebarState.search).debounce(250),
             width="100%",
         ),
         rx.vstack(
@@ -128,7 +133,7 @@ def sidebar() -> rx.Component:
             rx.cond(
                 SidebarState.items.length() == 0,
                 rx.text(
-                    rx.cond(SidebarState.query != "", "No matches.", "No conversations yet."),
+                    choose(SidebarState.query != "", "No matches.", "No conversations yet."),
                     size="2",
                     color_scheme="gray",
                 ),

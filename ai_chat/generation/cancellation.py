@@ -17,7 +17,7 @@ STOP_MESSAGE = "stopped by user"
 
 class Cancellation(Protocol):
     async def register(
-        self, generation_id: str, task: asyncio.Task, conversation_id: str = ""
+        self, generation_id: str, task: asyncio.Task[None], conversation_id: str = ""
     ) -> None: ...
 
     def unregister(self, generation_id: str) -> None: ...
@@ -35,18 +35,18 @@ class LocalCancellation:
     """Tasks of this process, by generation id."""
 
     def __init__(self) -> None:
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._conversations: dict[str, str] = {}  # generation id -> its conversation
         # Stops that arrived before the task existed (e.g. while the user turn was saved).
         self._early_stops: deque[str] = deque(maxlen=1024)
 
     async def register(
-        self, generation_id: str, task: asyncio.Task, conversation_id: str = ""
+        self, generation_id: str, task: asyncio.Task[None], conversation_id: str = ""
     ) -> None:
         self.register_now(generation_id, task, conversation_id)
 
     def register_now(
-        self, generation_id: str, task: asyncio.Task, conversation_id: str = ""
+        self, generation_id: str, task: asyncio.Task[None], conversation_id: str = ""
     ) -> None:
         self._tasks[generation_id] = task
         if conversation_id:

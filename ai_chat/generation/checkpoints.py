@@ -15,26 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from ai_chat.generation.live_reply import LiveReply
-from ai_chat.limits.backend import REDIS_TIMEOUT_S, Breaker
 from ai_chat.store import inflight
 from ai_chat.store.db import run_write
 from ai_chat.store.models import MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
-
-KEY_PREFIX = "ai_chat:reply:"
-KEY_TTL_S = 86_400
-SWEEP_KEY = "ai_chat:sweep:"  # held by the worker that sweeps this interval
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,110 +80,6 @@ class DbCheckpoints:
         return None
 
 
-def _keys(message_id: str) -> tuple[str, str, str]:
-    base = KEY_PREFIX + message_id
-    return base, base + ":text", base + ":thinking"
-
-
-class RedisCheckpoints:
-    def __init__(self, redis_url: str, db_url: str | None = None, scope: str = "") -> None:
-        # Redis down (H4): short timeouts, and a breaker that sends the next rounds straight
-        # to the database for a few seconds, logged once per outage.
-        self._redis = aioredis.Redis.from_url(
-            redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-        )
-        self._db = DbCheckpoints(db_url)
-        # Per database: apps sharing a Redis but not a database (tests) sweep apart.
-        scope = scope or str(db_url)
-        self._sweep_key = SWEEP_KEY + hashlib.sha1(scope.encode()).hexdigest()[:12]
-        self.breaker = Breaker(
-            purpose="checkpoints",
-            fallback="replies are checkpointed to the database",
-            restored="replies are checkpointed to Redis again",
-        )
-
-    async def write(
-        self, checkpoints: Sequence[inflight.Checkpoint], renew: Sequence[str], lease_s: float
-    ) -> None:
-        beat = time.time()
-        if not self.breaker.closed:
-            full = [dataclasses.replace(c, append=False) for c in checkpoints]
-            await self._db.write(full, renew, lease_s)
-            raise CheckpointFellBack
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for c in checkpoints:
-                    meta, text, thinking = _keys(c.message_id)
-                    fields = {"tokens": c.output_tokens, "status": c.status, "beat": beat}
-                    pipe.hset(meta, mapping=fields)  # type: ignore[arg-type]
-                    if c.append:
-                        if c.text:
-                            pipe.append(text, c.text)
-                        if c.thinking:
-                            pipe.append(thinking, c.thinking)
-                    else:  # the first one (or after a failure): everything, and the expiry
-                        pipe.set(text, c.text, ex=KEY_TTL_S)
-                        pipe.set(thinking, c.thinking, ex=KEY_TTL_S)
-                        pipe.expire(meta, KEY_TTL_S)
-                for message_id in renew:
-                    pipe.hset(_keys(message_id)[0], "beat", beat)
-                await pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - Redis down: the database keeps the leases
-            self.breaker.failed("a checkpoint", exc)
-            full = [dataclasses.replace(c, append=False) for c in checkpoints]
-            await self._db.write(full, renew, lease_s)
-            raise CheckpointFellBack from None
-        self.breaker.succeeded()
-
-    async def claim_sweep(self, interval_s: float) -> bool:
-        """One command per worker per interval; Redis down: every worker sweeps (and finds
-        it can't read the beats: nothing is recovered until Redis is back)."""
-        try:
-            ms = max(1, int(interval_s * 900))  # a little under the interval: no gap
-            return bool(await self._redis.set(self._sweep_key, 1, px=ms, nx=True))
-        except Exception:  # noqa: BLE001 - see above
-            return True
-
-    async def beats(self, message_ids: Sequence[str]) -> dict[str, float]:
-        if not message_ids:
-            return {}
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for message_id in message_ids:
-                pipe.hget(_keys(message_id)[0], "beat")
-            raw = await pipe.execute()
-        return {m: float(b) for m, b in zip(message_ids, raw, strict=True) if b is not None}
-
-    async def read(self, message_ids: Sequence[str]) -> dict[str, Saved]:
-        if not message_ids:
-            return {}
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for message_id in message_ids:
-                meta, text, thinking = _keys(message_id)
-                pipe.hmget(meta, ["tokens", "beat"])
-                pipe.get(text)
-                pipe.get(thinking)
-            raw = await pipe.execute()
-        saved: dict[str, Saved] = {}
-        for n, message_id in enumerate(message_ids):
-            (tokens, beat), text, thinking = raw[3 * n], raw[3 * n + 1], raw[3 * n + 2]
-            if beat is None:
-                continue
-            saved[message_id] = Saved(
-                text=(text or b"").decode("utf-8", "replace"),
-                thinking=(thinking or b"").decode("utf-8", "replace"),
-                output_tokens=int(tokens or 0),
-                beat=float(beat),
-            )
-        return saved
-
-    async def forget(self, message_ids: Sequence[str]) -> None:
-        if message_ids:
-            await self._redis.delete(*(key for m in message_ids for key in _keys(m)))
-
-    async def close(self) -> None:
-        await self._redis.aclose()
-
-
 class CheckpointFellBack(Exception):
     """Redis failed; the checkpoint went to the database (all of it, not appended)."""
 
@@ -218,7 +106,7 @@ class Checkpointer:
         self.interval_s, self.lease_s = interval_s, lease_s
         self._written: dict[str, _Written] = {}  # message id -> what its checkpoint holds
         self._ended: list[str] = []  # replies stored since: their checkpoints are dropped
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.rounds = 0  # checkpoints written (all replies at once), for tests and benchmarks
 
     def start(self) -> None:
@@ -241,9 +129,11 @@ class Checkpointer:
             except Exception:
                 log.warning("checkpoint failed", exc_info=True)
 
-    async def checkpoint(self) -> None:
-        """One round: every reply in flight, in one write."""
-        checkpoints, renew, batch = self._collect()
+    async def checkpoint(self, young_too: bool = False) -> None:
+        """One round: every reply in flight, in one write. A reply younger than the interval
+        is left out (unless `young_too`): it has less than an interval's text to lose, and
+        its row's lease, set at its start, outlasts it; so a short reply costs no write."""
+        checkpoints, renew, batch = self._collect(young_too)
         ended, self._ended = self._ended, []
         if ended:
             with contextlib.suppress(Exception):
@@ -265,12 +155,17 @@ class Checkpointer:
         for message_id in message_ids:
             self._written.pop(message_id, None)
 
-    def _collect(self) -> tuple[list[inflight.Checkpoint], list[str], list[str]]:
+    def _collect(
+        self, young_too: bool
+    ) -> tuple[list[inflight.Checkpoint], list[str], list[str]]:
         checkpoints: list[inflight.Checkpoint] = []
         renew: list[str] = []
         batch: list[str] = []
+        born_before = time.monotonic() - self.interval_s
         for reply in list(self._replies()):
             written = self._written.get(reply.message_id)
+            if written is None and not young_too and reply.started_at > born_before:
+                continue
             if written is not None and written.version == reply.version:
                 renew.append(reply.message_id)
                 continue
@@ -304,4 +199,4 @@ class Checkpointer:
                 await self._task
             self._task = None
         with contextlib.suppress(Exception):
-            await self.checkpoint()
+            await self.checkpoint(young_too=True)

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 _DUE = 0.1  # the fraction of the interval by which a push may come early
+
+Clock = Callable[[], float]  # seconds on a monotonic scale
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclasses.dataclass(frozen=True)
 class PushPolicy:
     min_interval_s: float = 0.05
     # The slowest cadence a reader ever sees. A token waits at most one interval for its
-    # push (reads are paced to land just before it), so 200 ms keeps delivery within a
-    # 250 ms bound; each step wider is fewer pushes, the worker's main cost under load.
+    # push (reads are paced to land just before it), so this cap bounds delivery lag; each
+    # step wider is fewer pushes, the worker's main cost under load.
     max_interval_s: float = 0.2
     pushes_per_s: float = 1000.0  # per worker, shared by its streaming replies
 
@@ -31,10 +35,20 @@ class PushPolicy:
         return max(self.min_interval_s, min(self.max_interval_s, budget_share))
 
 
+def _one_stream() -> int:
+    return 1
+
+
 @dataclasses.dataclass
 class PushCoalescer:
+    """One reply's push and read cadence. `clock` and `sleep` are the time it runs on: the
+    process's monotonic clock and asyncio's sleep, or a test's fake pair. Times passed to
+    `wait_s` and `pushed` must come from the same scale as `clock`."""
+
     policy: PushPolicy
-    live_streams: Callable[[], int] = lambda: 1
+    live_streams: Callable[[], int] = _one_stream
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
     _last_push: float | None = None
     pushed_version: int = -1  # the reply version the last push carried
 
@@ -57,17 +71,16 @@ class PushCoalescer:
         """Await between batches of network reads. Until the reply has `started` (its first
         token read) reads are immediate: no added first-token latency. Then each batch is
         read just before the next push is due, so the push carries it: a reader on its own
-        clock could miss a push by a hair and leave its batch waiting a whole interval more
-        (delivery lag p99 went to 2x the interval at 200 streams). With a batch still
+        cadence could miss a push by a hair and leave its batch waiting a whole interval
+        more, so a token's delivery lag could near twice the interval. With a batch still
         `pending` (read, not yet pushed) the next one is for the push after: reading now
         would wake reader and pusher for a token or two that wait anyway."""
         if not started or self._last_push is None:
             return
-        loop = asyncio.get_running_loop()
         interval = self.interval_s
         next_push = self._last_push + interval
         if pending:
-            next_push = max(next_push, loop.time()) + interval
-        delay = next_push - interval * _DUE - loop.time()
+            next_push = max(next_push, self.clock()) + interval
+        delay = next_push - interval * _DUE - self.clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)

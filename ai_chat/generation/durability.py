@@ -21,8 +21,10 @@ from ai_chat.store.models import MessageRow
 log = logging.getLogger(__name__)
 
 SHUTDOWN_MESSAGE = "server shutting down"
-# After the grace period: the replies cancelled then get this long to be stored.
-STORE_AFTER_CANCEL_S = 1.0
+# After the grace period: the replies cancelled then get this long to be stored. Granian
+# kills a worker 2 s after the grace (ops/workers.kill_timeout_s); what is not stored by then
+# is recovered from its checkpoint at the next start.
+STORE_AFTER_CANCEL_S = 1.5
 DRAINING = (
     "The server is restarting, so your message was not sent. Your text is still in the "
     "box: send it again in a few seconds."
@@ -36,7 +38,7 @@ DELETED_WHILE_SAVING = "This conversation was deleted meanwhile, so this reply w
 
 def checkpoint_store(settings: Settings, db_url: str | None = None) -> CheckpointStore:
     if settings.redis_url:
-        from ai_chat.generation.checkpoints import RedisCheckpoints
+        from ai_chat.generation.checkpoints_redis import RedisCheckpoints
 
         return RedisCheckpoints(settings.redis_url, db_url, scope=db_url or settings.db_url)
     return DbCheckpoints(db_url)
@@ -48,8 +50,8 @@ class Durability:
     ) -> None:
         self.settings = settings
         self.draining = False
-        self._tasks: dict[str, asyncio.Task] = {}  # generation id -> its turn's task
-        self._streams: dict[str, asyncio.Task] = {}  # generation id -> its Claude stream
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # generation id -> its turn's task
+        self._streams: dict[str, asyncio.Task[None]] = {}  # generation id -> its Claude stream
         self._replies: dict[str, LiveReply] = {}  # generation id -> its reply's row in flight
         self.checkpointer = Checkpointer(
             store,
@@ -69,7 +71,7 @@ class Durability:
     def running(self, generation_id: str) -> bool:
         return generation_id in self._tasks
 
-    def spawn(self, generation_id: str, turn: Coroutine[Any, Any, None]) -> asyncio.Task:
+    def spawn(self, generation_id: str, turn: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """The turn runs in its own task, whatever becomes of whoever started it."""
         task = asyncio.create_task(turn, name=f"ai_chat-turn-{generation_id}")
         self._tasks[generation_id] = task
@@ -81,7 +83,7 @@ class Durability:
         self._replies[reply.generation_id] = reply
         self.checkpointer.start()
 
-    def streaming(self, generation_id: str, stream: asyncio.Task) -> None:
+    def streaming(self, generation_id: str, stream: asyncio.Task[None]) -> None:
         self._streams[generation_id] = stream
         stream.add_done_callback(lambda _: self._streams.pop(generation_id, None))
 

@@ -169,11 +169,3 @@ def close_all_watchers(stopping: bool = True) -> None:
 def stopping() -> bool:
     return _stopping
 
-
-def fanout_for(redis_url: str) -> Fanout:
-    """In-process for one worker; through Redis when the workers share it."""
-    if redis_url:
-        from ai_chat.generation.fanout_redis import RedisFanout
-
-        return RedisFanout(redis_url)
-    return Fanout()

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import logging
 import time
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -56,7 +57,7 @@ class RedisFanout(Fanout):
         # Subscribing blocks on reads: no read timeout on the subscriber's own connection.
         self._sub_redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=TIMEOUT_S)
         self._pubsub = self._sub_redis.pubsub()
-        self._listener: asyncio.Task | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._subscribing = asyncio.Lock()  # subscribe and unsubscribe, one at a time
         self._sent: dict[str, _Sent] = {}
         self._down_until = 0.0  # after an error, publishing pauses (the reply goes on)
@@ -97,7 +98,7 @@ class RedisFanout(Fanout):
     def forget(self, generation_id: str) -> None:
         self._sent.pop(generation_id, None)
 
-    async def _send(self, conversation_id: str, data: dict, sent: _Sent) -> int:
+    async def _send(self, conversation_id: str, data: dict[str, Any], sent: _Sent) -> int:
         try:
             payload = json.dumps(data, separators=(",", ":"))
             sent.listeners = await self._redis.publish(PREFIX + conversation_id, payload)
@@ -153,7 +154,7 @@ class RedisFanout(Fanout):
         await super().close()
 
 
-def _head(snapshot: LiveSnapshot, message_id: str, offset: int) -> dict:
+def _head(snapshot: LiveSnapshot, message_id: str, offset: int) -> dict[str, Any]:
     return {
         "g": snapshot.generation_id,
         "m": message_id,
@@ -165,7 +166,9 @@ def _head(snapshot: LiveSnapshot, message_id: str, offset: int) -> dict:
     }
 
 
-def _frame(snapshot: LiveSnapshot, message_id: str, sent: _Sent, full: bool, now: float) -> dict:
+def _frame(
+    snapshot: LiveSnapshot, message_id: str, sent: _Sent, full: bool, now: float
+) -> dict[str, Any]:
     text, thinking = snapshot.text, snapshot.thinking
     if full or len(text) < sent.text_len or len(thinking) < sent.thinking_len:
         full, sent.full_at = True, now
@@ -179,7 +182,7 @@ def _frame(snapshot: LiveSnapshot, message_id: str, sent: _Sent, full: bool, now
     return data
 
 
-def apply(channel: Channel, data: dict) -> None:
+def apply(channel: Channel, data: dict[str, Any]) -> None:
     """A frame from Redis into this worker's channel: an end, a whole text, or what follows
     the text the channel has (anything else waits for the next whole text)."""
     if data.get("x"):

@@ -22,7 +22,7 @@ class GenerationJob:
     user_message_id: str | None = None  # the id the UI already shows for the user turn
     # Edit & resend / regenerate: this stored turn and all later ones are replaced.
     replace_from_message_id: str | None = None
-    new_conversation_settings: dict = dataclasses.field(default_factory=dict)
+    new_conversation_settings: dict[str, object] = dataclasses.field(default_factory=dict)
     # The owner's limits (`limits_for(user)`); by default the server's (AI_CHAT_LIMIT_*).
     limits: UserLimits = dataclasses.field(default_factory=UserLimits.defaults)
 

@@ -127,7 +127,8 @@ class LiveReply:
         if self.version > since:
             return True
         loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiter = waiter
         timer = loop.call_later(timeout, _resolve, waiter, False)
         try:
             return await waiter

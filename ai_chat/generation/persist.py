@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Row
 
@@ -149,7 +150,7 @@ class TurnStore:
 
 def _started(
     conversation: Conversation,
-    previous: Sequence[Row],  # the store's history rows: seq, role, content, status
+    previous: Sequence[Row[Any]],  # the store's history rows: seq, role, content, status
     user_message: MessageRow,
     created: bool,
 ) -> TurnStarted:

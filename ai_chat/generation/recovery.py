@@ -44,7 +44,7 @@ class Recovery:
         self._store = store
         self._local = local
         self._db_url = db_url
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.recovered = 0  # replies this worker stored as interrupted, for tests and logs
 
     async def alive(self, message_id: str) -> bool:

@@ -52,7 +52,7 @@ class RedisCancellation:
             fallback="a Stop reaches only replies running on the worker that gets it",
             restored="Stop reaches every worker again",
         )
-        self._listener: asyncio.Task | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
     @property
@@ -61,7 +61,7 @@ class RedisCancellation:
         return self._subscribed.is_set()
 
     async def register(
-        self, generation_id: str, task: asyncio.Task, conversation_id: str = ""
+        self, generation_id: str, task: asyncio.Task[None], conversation_id: str = ""
     ) -> None:
         # A local Stop works whatever Redis does.
         self._local.register_now(generation_id, task, conversation_id)

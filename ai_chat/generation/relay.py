@@ -4,19 +4,24 @@ The turn lives in its own task (owned by the service), so it runs to its end and
 even when its consumer goes away (the tab's task died: socket gone, Redis down). A live
 snapshot is handed over as a generator would: the turn waits until the consumer asks for
 the next update (the push cadence is timed by the pushes), unless the consumer is gone or
-the stream has ended. Other updates never wait.
+the stream has ended, or it has not asked for `stall_s` (a tab whose pushes hang, e.g. on
+a Redis that stopped answering): from then on snapshots stop waiting and a snapshot still
+queued is replaced by the newer one, so a stuck consumer costs one snapshot of memory.
+Other updates never wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from ai_chat.generation.job import Update
+from ai_chat.generation.live_reply import LiveSnapshot
 
 _END = object()
+STALL_S = 10.0
 
 
 class Observer(Protocol):
@@ -28,13 +33,15 @@ class Observer(Protocol):
 
 
 class Relay:
-    def __init__(self, observer: Observer | None = None) -> None:
+    def __init__(self, observer: Observer | None = None, stall_s: float = STALL_S) -> None:
         self._observer = observer
+        self._stall_s = stall_s
         self._items: deque[object] = deque()
         self._arrived: asyncio.Future[None] | None = None  # the consumer waits on it
         self._asked: asyncio.Future[None] | None = None  # a snapshot's sender waits on it
         self._gone = False  # the consumer left: nothing is handed over any more
         self._released = False  # the stream ended: snapshots no longer wait
+        self._stalled = False  # the consumer did not ask for `stall_s`: nor do they queue
 
     @property
     def gone(self) -> bool:
@@ -49,17 +56,23 @@ class Relay:
 
     async def send(self, update: Update) -> None:
         """Hand over, then wait until the consumer asks for the next one (or leaves, or
-        `release` is called)."""
+        `release` is called, or `stall_s` passes)."""
         if self._observer is not None:
             self._observer.update(update)
         if self._gone:
+            return
+        if self._stalled and self._items and isinstance(self._items[-1], LiveSnapshot):
+            self._items[-1] = update  # not taken yet: the newer one says all it did
             return
         self._put(update)
         if self._released:
             return
         self._asked = asyncio.get_running_loop().create_future()
         try:
-            await self._asked
+            await asyncio.wait_for(asyncio.shield(self._asked), self._stall_s)
+        except TimeoutError:
+            self._stalled = True  # the consumer is stuck: the turn goes on without waiting
+            self.release()
         finally:
             self._asked = None
 
@@ -79,7 +92,7 @@ class Relay:
         self._items.append(item)
         _resolve(self._arrived)
 
-    async def updates(self) -> AsyncIterator[Update]:
+    async def updates(self) -> AsyncGenerator[Update, None]:
         """The turn's updates, for one consumer; leaving early detaches it."""
         try:
             while True:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing
 
 import anthropic
@@ -17,7 +17,8 @@ from ai_chat.config import Settings
 from ai_chat.generation.cancellation import Cancellation, was_stopped_by_user
 from ai_chat.generation.coalesce import PushCoalescer, PushPolicy
 from ai_chat.generation.durability import DRAINING, Durability, checkpoint_store
-from ai_chat.generation.fanout import fanout_for
+from ai_chat.generation.fanout import Fanout
+from ai_chat.generation.fanout_redis import RedisFanout
 from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted, Update
 from ai_chat.generation.live_reply import LiveReplies, LiveReply, LiveSnapshot
 from ai_chat.generation.persist import TurnStore, assistant_row
@@ -58,7 +59,8 @@ class GenerationService:
         self.durability = durability or Durability(
             settings, checkpoint_store(settings, db_url), db_url
         )
-        self.fanout = fanout_for(settings.redis_url)  # other tabs' live view (H3)
+        # Other tabs' live view: in-process for one worker, through Redis when workers share it.
+        self.fanout = RedisFanout(settings.redis_url) if settings.redis_url else Fanout()
         self.policy = RetryPolicy(
             max_retries=settings.max_retries,
             max_wait_s=settings.max_retry_wait_s,
@@ -88,12 +90,12 @@ class GenerationService:
         checkpointed text; how many."""
         return await self.durability.recovery.recover_conversation(owner, conversation_id)
 
-    async def run(self, job: GenerationJob) -> AsyncIterator[Update]:
+    async def run(self, job: GenerationJob) -> AsyncGenerator[Update, None]:
         async with aclosing(self._relayed(job)) as updates:
             async for update in updates:
                 yield update
 
-    async def _relayed(self, job: GenerationJob) -> AsyncIterator[Update]:
+    async def _relayed(self, job: GenerationJob) -> AsyncGenerator[Update, None]:
         relay = Relay(TurnObserver(job))  # ops: the turn's JSON log line and its metrics
         self.durability.spawn(job.generation_id, self._turn(job, relay))
         async with aclosing(relay.updates()) as updates:
@@ -146,10 +148,10 @@ class GenerationService:
                 return
             reply.conversation_id = started.conversation_id
             self.durability.row_written(reply)
+            if started.created_conversation:  # held before anyone can know its id
+                await self.quotas.hold_conversation(job.generation_id, started.conversation_id)
             await relay.send(started)
             request = self._request(job, started)
-        if started.created_conversation:  # its id exists now: one reply at a time in it too
-            await self.quotas.hold_conversation(job.generation_id, started.conversation_id)
         reply.conversation_id = started.conversation_id
         reply.model = request.model
         self.live.add(reply)
@@ -242,7 +244,7 @@ class GenerationService:
             reply.finish(MessageStatus.FAILED, error)
 
     async def _coalesced(
-        self, reply: LiveReply, producer: asyncio.Task, coalescer: PushCoalescer
+        self, reply: LiveReply, producer: asyncio.Task[None], coalescer: PushCoalescer
     ) -> AsyncIterator[LiveSnapshot]:
         """Snapshots: the first token at once, then at most one per push interval, and
         none that would only move the elapsed time (that moves with the silent tick)."""
@@ -258,7 +260,7 @@ class GenerationService:
                 first_text_pushed = True  # no added first-token latency
             else:
                 # Wait out the interval; the reply ending (finish() touches it) ends the wait.
-                deadline = loop.time() + coalescer.wait_s(loop.time())
+                deadline = loop.time() + coalescer.wait_s(coalescer.clock())
                 while not producer.done() and (left := deadline - loop.time()) > 0:
                     await reply.wait_for_change(reply.version, left)
                 if producer.done():
@@ -267,7 +269,7 @@ class GenerationService:
             if changed and snapshot.looks_like(shown):
                 continue  # e.g. the stream's opening frame: no push for the elapsed time alone
             # When it starts: the reader's next batch is timed by it.
-            coalescer.pushed(loop.time(), pushed_version)
+            coalescer.pushed(coalescer.clock(), pushed_version)
             shown = snapshot
             yield snapshot
 

@@ -17,6 +17,7 @@ from typing import NamedTuple, TypeVar
 import redis.exceptions
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
@@ -175,4 +176,6 @@ class Backend:
         if self.shared is not None:
             storage = self.shared.moving.storage
             assert isinstance(storage, RedisStorage)
-            await storage.bridge.get_connection().aclose()
+            if isinstance(storage.bridge, RedispyBridge):
+                # limits types it as a protocol without aclose; it is redis-py's client.
+                await storage.bridge.get_connection().aclose()  # type: ignore[attr-defined]

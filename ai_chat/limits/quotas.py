@@ -18,7 +18,7 @@ from ai_chat.limits.refusal import (
     too_many_replies,
 )
 from ai_chat.limits.signin import SigninThrottle
-from ai_chat.limits.slots import LEASE_S, Claim, ReplySlots
+from ai_chat.limits.slots import Claim, ReplySlots
 from ai_chat.limits.user_limits import UserLimits
 
 # Recording tokens never refuses (the reply has happened): it counts against this amount,
@@ -80,8 +80,8 @@ class Quotas:
       still bound the spend, and it is counted again once Redis is back;
     - failed sign-ins: counted per worker, so guessing stays bounded (workers × the limit
       per 15 min) without locking everyone out.
-    A slot taken in Redis and not released (Redis went away meanwhile) frees itself when
-    its lease ends.
+    A slot taken in Redis and not released (its worker died, or Redis went away meanwhile)
+    frees itself when its lease ends.
     """
 
     def __init__(
@@ -93,7 +93,7 @@ class Quotas:
         message_window_s: int = 60,
         token_window_s: int = 86_400,
         signin_window_s: int = 900,
-        lease_s: float = LEASE_S,
+        lease_s: float | None = None,
     ) -> None:
         settings = settings or get_settings()
         url = settings.redis_url if redis_url is None else redis_url
@@ -102,7 +102,10 @@ class Quotas:
         self.message_window_s = message_window_s
         self.token_window_s = token_window_s
         self.backend = Backend(url, key_prefix)
-        self.slots = ReplySlots(url, self.backend.breaker, lease_s)
+        # A reply's slots last as long as its lease (`reply_lease_s`): when its worker dies,
+        # the retry the recovered reply offers is not refused for longer than that.
+        lease = settings.reply_lease_s if lease_s is None else lease_s
+        self.slots = ReplySlots(url, self.backend.breaker, lease)
         self.signin = SigninThrottle(
             self.backend,
             settings.limit_signin_per_account,

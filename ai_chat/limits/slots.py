@@ -27,7 +27,6 @@ from ai_chat.limits.backend import REDIS_TIMEOUT_S, SHARED_ERRORS, Breaker
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 20.0
 MISSED_MAX = 10_000  # releases kept for Redis' return (older ones: their lease ends them)
 
 Claim = tuple[str, int]  # (key, most holders at once)
@@ -101,7 +100,7 @@ class RedisSlots:
 
     async def acquire(self, holder: str, claims: Sequence[Claim]) -> int:
         keys = [key for key, _ in claims]
-        args = [holder, self.lease_ms, *(most for _, most in claims)]
+        args: list[str | int] = [holder, self.lease_ms, *(most for _, most in claims)]
         return int(await self._acquire(keys=keys, args=args))
 
     async def release(self, holder: str, keys: Sequence[str]) -> None:
@@ -120,14 +119,14 @@ class RedisSlots:
 class ReplySlots:
     """Shared slots while Redis is configured and reachable, this worker's otherwise."""
 
-    def __init__(self, redis_url: str, breaker: Breaker, lease_s: float = LEASE_S) -> None:
+    def __init__(self, redis_url: str, breaker: Breaker, lease_s: float) -> None:
         self.local = LocalSlots()
         self.shared = RedisSlots(redis_url, lease_s) if redis_url else None
         self.breaker = breaker
         self.lease_s = lease_s
         # holder -> what it took: (keys, taken in Redis?) per acquire
         self._held: dict[str, list[tuple[tuple[str, ...], bool]]] = {}
-        self._refresher: asyncio.Task | None = None
+        self._refresher: asyncio.Task[None] | None = None
         # Releases Redis missed (it was down): done as soon as it answers again, or a slot
         # taken before an outage holds the user's next send for the rest of its lease.
         self._missed: deque[tuple[str, tuple[str, ...]]] = deque(maxlen=MISSED_MAX)

@@ -7,6 +7,7 @@ takes it all in one system call; the read timeout is one timer per connection.
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 
 class BufferingProtocol(asyncio.Protocol):
@@ -26,7 +27,8 @@ class BufferingProtocol(asyncio.Protocol):
 
     # -- asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # A stream connection: asyncio's and uvloop's both have the `Transport` methods.
+        self.transport = cast(asyncio.Transport, transport)
         self.transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -93,7 +95,7 @@ class BufferingProtocol(asyncio.Protocol):
 
     def _check_stall(self) -> None:
         """One timer per connection, re-armed only when it fires: a timer per read (armed
-        and cancelled a few times a second per stream) cost more than the read itself."""
+        and cancelled a few times a second per stream) costs more than the read itself."""
         self._watchdog = None
         if self._reader is None or self._read_deadline is None:
             return  # nobody waiting: the next wait arms it again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import httpx2
@@ -18,15 +19,21 @@ def make_client(
 ) -> anthropic.AsyncAnthropic:
     """One client: one connection pool (a worker holds several, see ClientShards).
 
-    `max_retries=0`: the SDK would sleep on any `retry-after` (even an hour) inside
-    `stream()`; `stream.open_stream` retries itself, with the wait capped.
+    `max_retries=0`: the SDK would sleep on any `retry-after` (even an hour) before the
+    stream opens; `stream.stream_reply` retries itself, with the wait capped.
     The read timeout is the stall detector: the longest silence we accept.
+    With `settings.own_network` off, the SDK's httpx client is left exactly as it ships.
     """
-    # The SDK's pool limits and keep-alive; building a TLS context costs ~40 ms of CPU.
-    tls = {"verify": ssl_context} if ssl_context is not None else {}
-    http_client = anthropic.DefaultAsyncHttpxClient(**tls)
-    network.install(http_client)
-    kwargs: dict = {
+    # The SDK's pool limits and keep-alive. A TLS context is costly to build, so the shards
+    # share one.
+    http_client = (
+        anthropic.DefaultAsyncHttpxClient()
+        if ssl_context is None
+        else anthropic.DefaultAsyncHttpxClient(verify=ssl_context)
+    )
+    if settings.own_network:
+        network.install(http_client, merge_chunks=settings.chunk_merger)
+    kwargs: dict[str, Any] = {
         "http_client": http_client,
         "api_key": settings.effective_api_key,
         "max_retries": 0,
@@ -46,10 +53,10 @@ class ClientShards:
     """Several clients, each reply leasing one: the first with room, else the least busy.
 
     httpcore scans every connection of a client's pool whenever a request starts or
-    ends, so with hundreds of streams on one client each turn pays for all of them
-    (7–9 % of a turn's CPU at 200–300 streams). Filling the shards in order keeps each
-    pool to about `per_shard` streams under load, and at low traffic every reply on the
-    first client, where its kept-alive connection is reused (no new TLS handshake).
+    ends, so with hundreds of streams on one client each turn pays for all of them.
+    Filling the shards in order keeps each pool to about `per_shard` streams under load,
+    and at low traffic every reply on the first client, where its kept-alive connection is
+    reused (no new TLS handshake).
     """
 
     def __init__(self, settings: Settings, count: int, per_shard: int = 32) -> None:

@@ -8,6 +8,8 @@ import math
 import anthropic
 import httpx2
 
+from ai_chat.llm.sse import EventTooLarge
+
 # HTTP statuses worth retrying before the first token (never after: that would replay text).
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -64,54 +66,55 @@ def from_status_error(exc: anthropic.APIStatusError, model: str) -> ReplyError:
     status = exc.status_code
     detail = exc.api_message or ""
     retry_after = retry_after_seconds(exc.response.headers)
-    common = {"status_code": status, "request_id": exc.request_id, "retry_after_s": retry_after}
+
+    def error(kind: str, message: str, retryable: bool = False) -> ReplyError:
+        return ReplyError(
+            kind,
+            message,
+            status_code=status,
+            retry_after_s=retry_after,
+            request_id=exc.request_id,
+            retryable=retryable,
+        )
+
     if status == 200:  # an `error` frame after the stream opened
         return midstream_error(exc.type, detail, exc.request_id)
     if status in (401, 403):
-        return ReplyError(
+        return error(
             "auth",
             f"Claude rejected the API key ({status}). Check ANTHROPIC_API_KEY on the server.",
-            **common,
         )
     if status == 402:
-        return ReplyError("billing", f"Claude refused for billing reasons: {detail}", **common)
+        return error("billing", f"Claude refused for billing reasons: {detail}")
     if status == 404:
-        return ReplyError(
-            "not_found",
-            f"Claude doesn't know the model {model!r} (404). Pick another model.",
-            **common,
+        return error(
+            "not_found", f"Claude doesn't know the model {model!r} (404). Pick another model."
         )
     if status == 413:
-        return ReplyError(
+        return error(
             "too_large",
             "The conversation is too large for Claude (413). Start a new chat or "
             "shorten your message.",
-            **common,
         )
     if status == 400:
-        return ReplyError("bad_request", f"Claude rejected the request (400): {detail}", **common)
+        return error("bad_request", f"Claude rejected the request (400): {detail}")
     if status == 429:
-        return ReplyError(
+        return error(
             "rate_limited",
             f"Rate limited by Claude. Try again {_when(retry_after)}.",
             retryable=True,
-            **common,
         )
     if status == 529:
-        return ReplyError(
+        return error(
             "overloaded",
             f"Claude is overloaded right now. Try again {_when(retry_after)}.",
             retryable=True,
-            **common,
         )
     if status >= 500 or status in RETRYABLE_STATUSES:
-        return ReplyError(
-            "unavailable",
-            f"Claude is unavailable ({status}). Try again shortly.",
-            retryable=True,
-            **common,
+        return error(
+            "unavailable", f"Claude is unavailable ({status}). Try again shortly.", retryable=True
         )
-    return ReplyError("api_error", f"Claude returned an error ({status}): {detail}", **common)
+    return error("api_error", f"Claude returned an error ({status}): {detail}")
 
 
 def classify(exc: BaseException, *, model: str, stall_timeout_s: float) -> ReplyError:
@@ -132,6 +135,12 @@ def classify(exc: BaseException, *, model: str, stall_timeout_s: float) -> Reply
             "connection",
             "The connection to Claude dropped. The partial reply is kept; try again.",
             retryable=True,
+        )
+    if isinstance(exc, EventTooLarge):
+        return ReplyError(
+            "event_too_large",
+            f"Claude sent one stream event over {exc.limit // (1024 * 1024)} MiB, so the "
+            "reply was stopped. The partial reply is kept.",
         )
     if isinstance(exc, TimeoutError):
         return ReplyError(

@@ -1,8 +1,14 @@
-"""Events a reply stream yields, decoupled from the SDK's own types."""
+"""Events a reply stream yields, decoupled from the SDK's own types.
+
+The chat uses the reply's start, its text, its thinking and its end. Tool calls, their results,
+citations and thinking signatures are parsed too (`frames`), so that what Claude sent is never
+dropped unseen; a consumer that has no use for them ignores them.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,4 +47,64 @@ class ReplyFinished:
     output_tokens: int
 
 
-ReplyEvent = ReplyStarted | TextDelta | ThinkingDelta | ReplyFinished
+@dataclasses.dataclass(frozen=True)
+class ThinkingSignature:
+    """The signature that ends a thinking block (`signature_delta`): sent back with the
+    block when a conversation continues after a tool call."""
+
+    block: int
+    signature: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RedactedThinking:
+    """A thinking block the safety systems encrypted (`redacted_thinking`)."""
+
+    block: int
+    data: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolCall:
+    """A complete tool call, at its block's end: `kind` is `tool_use` (a client tool),
+    `server_tool_use` (e.g. web search, run by the API) or `mcp_tool_use`. `input` is the
+    streamed `input_json_delta`s parsed (None if they don't parse; `input_json` keeps them)."""
+
+    block: int
+    kind: str
+    id: str
+    name: str
+    input: Any
+    input_json: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolResult:
+    """A server tool's result block (`web_search_tool_result` and the other
+    `*_tool_result` blocks), which arrives whole in its `content_block_start`."""
+
+    block: int
+    kind: str
+    tool_use_id: str
+    content: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Citation:
+    """A citation of the text block `block` (`citations_delta`), as the API sent it."""
+
+    block: int
+    citation: dict[str, Any]
+
+
+ReplyEvent = (
+    ReplyStarted
+    | TextDelta
+    | ThinkingDelta
+    | ReplyFinished
+    | ThinkingSignature
+    | RedactedThinking
+    | ToolCall
+    | ToolResult
+    | Citation
+)

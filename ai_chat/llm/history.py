@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 class Turn(NamedTuple):
     """A stored turn. A tuple, not a frozen dataclass: a turn builds one per prior message,
-    and a frozen dataclass's `__init__` (an `object.__setattr__` per field) was a few ms of
-    a turn at 500 prior turns."""
+    and a frozen dataclass's `__init__` costs an `object.__setattr__` per field, which adds
+    up over a long chat's history."""
 
     role: str  # "user" | "assistant"
     content: str

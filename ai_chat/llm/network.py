@@ -1,12 +1,12 @@
 """httpcore's network layer on plain asyncio transports, for the Claude stream.
 
-At one HTTP chunk per token, reading Claude's stream was a third of a worker's CPU at 300
-streams. httpcore's default (anyio) backend wraps every socket read in a fresh cancel scope
-(`fail_after`), yields to the loop on every read even with data waiting, and returns one
-received chunk per read. Here the socket is read only while a reader waits (the kernel
-gathers a paced reader's batch meanwhile), a read returns all that is buffered, and the read
-timeout is one timer per connection. `python -m benchmarks.read_cost`: 47.5 -> 32.6 µs of CPU
-per token.
+Claude streams one HTTP chunk per token. httpcore's default (anyio) backend wraps every
+socket read in a fresh cancel scope (`fail_after`), yields to the loop on every read even with
+data waiting, and returns one received chunk per read. Here the socket is read only while a
+reader waits (the kernel gathers a paced reader's batch meanwhile), a read returns all that is
+buffered, and the read timeout is one timer per connection. What it saves per token:
+docs/PERFORMANCE.md (`benchmarks.read_cost`). `AI_CHAT_OWN_NETWORK=0` leaves httpx's stock
+transport in place.
 
 `AsyncioBackend` implements httpcore's public `AsyncNetworkBackend` interface: TCP, TLS
 (`loop.start_tls`, which also serves HTTPS proxies), Unix sockets, read and write
@@ -25,6 +25,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from ai_chat.llm import httpx_pools
 from ai_chat.llm.buffering import BufferingProtocol
 from ai_chat.llm.chunked import ChunkMerger
 
@@ -32,14 +33,17 @@ _RECORD_MAX = 65536  # response bytes kept until a merger starts (headers and a 
 
 
 class AsyncioStream(httpcore2.AsyncNetworkStream):
-    def __init__(self, transport: asyncio.Transport, protocol: BufferingProtocol) -> None:
-        self._transport, self._protocol = transport, protocol
+    def __init__(
+        self, connection: asyncio.Transport, protocol: BufferingProtocol, may_merge: bool
+    ) -> None:
+        self._connection, self._protocol = connection, protocol
+        self._may_merge = may_merge  # AI_CHAT_CHUNK_MERGER
         # Awaited before a read that would wait on the socket: set per response by a
         # reader that only looks every so often (see `paced_reads`).
         self.pace: Callable[[], Awaitable[None]] | None = None
         # The response read since the request was written (its start only), so that a
         # chunk merger can tell where in the body the parser is when it is installed.
-        self._response: list[bytes] | None = []
+        self._response: list[bytes] | None = [] if may_merge else None
         self._response_len = 0
         self._merger: ChunkMerger | None = None
         self._watching_idle = False  # the loop reads the socket while the connection idles
@@ -50,7 +54,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             await self.pace()  # the socket isn't read meanwhile: the kernel gathers the batch
         if not protocol.has_news:
             try:
-                await protocol.wait_readable(self._transport, timeout)
+                await protocol.wait_readable(self._connection, timeout)
             except TimeoutError as exc:
                 raise httpcore2.ReadTimeout(str(exc) or "read timed out") from exc
         if protocol.chunks:
@@ -67,14 +71,16 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
-        if self._transport.is_closing():
+        if self._connection.is_closing():
             raise httpcore2.WriteError("the connection is closed")
-        self._response, self._response_len, self._merger = [], 0, None  # a new request
+        # A new request: its response is recorded only if a merger may start on it.
+        self._response = [] if self._may_merge else None
+        self._response_len, self._merger = 0, None
         if self._watching_idle:  # a response again: read only while a reader waits
             self._watching_idle = False
-            self._transport.pause_reading()
+            self._connection.pause_reading()
         try:
-            self._transport.write(buffer)
+            self._connection.write(buffer)
             await self._protocol.wait_writable(timeout)
         except TimeoutError as exc:
             raise httpcore2.WriteTimeout(str(exc) or "write timed out") from exc
@@ -92,13 +98,13 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         """From now on, merge (or stop merging) the complete chunks of each read of this
         chunked response into one (see `chunked`)."""
         self._merger = None
-        if on and self._response is not None:
+        if on and self._may_merge and self._response is not None:
             self._merger = ChunkMerger.after(b"".join(self._response))
         self._response = None
 
     async def aclose(self) -> None:
         # abort, not close: a closing response must not wait for buffered bytes to drain.
-        self._transport.abort()
+        self._connection.abort()
 
     async def start_tls(
         self,
@@ -110,41 +116,41 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         try:
             async with asyncio.timeout(timeout):
                 tls = await loop.start_tls(
-                    self._transport, self._protocol, ssl_context, server_hostname=server_hostname
+                    self._connection, self._protocol, ssl_context, server_hostname=server_hostname
                 )
         except TimeoutError as exc:
-            self._transport.abort()
+            self._connection.abort()
             raise httpcore2.ConnectTimeout(str(exc) or "TLS handshake timed out") from exc
         except (OSError, ssl.SSLError) as exc:
-            self._transport.abort()
+            self._connection.abort()
             raise httpcore2.ConnectError(str(exc)) from exc
         if tls is None:  # pragma: no cover - only if the loop was closing
             raise httpcore2.ConnectError("TLS could not be started")
         self._protocol.transport = tls
-        return AsyncioStream(tls, self._protocol)
+        return AsyncioStream(tls, self._protocol, self._may_merge)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "ssl_object":
-            return self._transport.get_extra_info("ssl_object")
+            return self._connection.get_extra_info("ssl_object")
         if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
+            return self._connection.get_extra_info("sockname")
         if info == "server_addr":
-            return self._transport.get_extra_info("peername")
+            return self._connection.get_extra_info("peername")
         if info == "socket":
-            return self._transport.get_extra_info("socket")
+            return self._connection.get_extra_info("socket")
         if info == "is_readable":
             # An idle pooled connection with something to read has been closed by the server.
-            # httpcore asks every idle connection of the pool on each request: a poll each
-            # was ~5 % of a turn's CPU with a hundred idle. So the socket is polled once,
-            # and the loop then reads it while the connection idles (nothing arrives unless
-            # the server closes it): its callbacks answer from then on.
-            if self._protocol.has_news or self._transport.is_closing():
+            # httpcore asks every idle connection of the pool on each request, so instead of a
+            # poll each time the socket is polled once, and the loop then reads it while the
+            # connection idles (nothing arrives unless the server closes it): its callbacks
+            # answer from then on.
+            if self._protocol.has_news or self._connection.is_closing():
                 return True
             if self._watching_idle:
                 return False
             self._watching_idle = True
-            self._transport.resume_reading()
-            return _readable(self._transport.get_extra_info("socket"))
+            self._connection.resume_reading()
+            return _readable(self._connection.get_extra_info("socket"))
         return None
 
 
@@ -168,22 +174,21 @@ async def paced_reads(
         network_stream.merge_chunks(False)
 
 
-def install(http_client: httpx2.AsyncClient) -> int:
+def install(http_client: httpx2.AsyncClient, merge_chunks: bool = True) -> int:
     """Puts `AsyncioBackend` under every connection pool of an httpx client (its default
-    transport and any proxy mounts). httpx has no public knob for httpcore's network backend,
-    so this sets the pools' attribute; returns how many pools took it (tests check > 0)."""
-    backend = AsyncioBackend()
-    transports = [http_client._transport, *http_client._mounts.values()]
-    pools = [getattr(t, "_pool", None) for t in transports if t is not None]
-    installed = 0
+    transport and any proxy mounts); returns how many. Raises `httpx_pools.PoolsMoved` if
+    it can't: a client left on the stock backend would pass unnoticed."""
+    backend = AsyncioBackend(merge_chunks)
+    pools = httpx_pools.pools_under(http_client)
     for pool in pools:
-        if isinstance(pool, httpcore2.AsyncConnectionPool):
-            pool._network_backend = backend
-            installed += 1
-    return installed
+        httpx_pools.set_network_backend(pool, backend)
+    return len(pools)
 
 
 class AsyncioBackend(httpcore2.AsyncNetworkBackend):
+    def __init__(self, merge_chunks: bool = True) -> None:
+        self.merge_chunks = merge_chunks  # see `chunked`; AI_CHAT_CHUNK_MERGER
+
     async def connect_tcp(
         self,
         host: str,
@@ -195,7 +200,7 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
         connect = loop.create_connection(BufferingProtocol, host, port, local_addr=local)
-        return await _connected(connect, timeout, socket_options)
+        return await _connected(connect, timeout, socket_options, self.merge_chunks)
 
     async def connect_unix_socket(
         self,
@@ -204,27 +209,29 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
         connect = asyncio.get_running_loop().create_unix_connection(BufferingProtocol, path)
-        return await _connected(connect, timeout, socket_options)
+        return await _connected(connect, timeout, socket_options, self.merge_chunks)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _connected(connect: Any, timeout: float | None, options: Iterable[Any] | None):
+async def _connected(
+    connect: Any, timeout: float | None, options: Iterable[Any] | None, may_merge: bool
+) -> AsyncioStream:
     try:
         async with asyncio.timeout(timeout):
-            transport, protocol = await connect
+            connection, protocol = await connect
     except TimeoutError as exc:
         raise httpcore2.ConnectTimeout(str(exc) or "connect timed out") from exc
     except OSError as exc:
         raise httpcore2.ConnectError(str(exc)) from exc
     try:
         for option in options or ():
-            transport.get_extra_info("socket").setsockopt(*option)
+            connection.get_extra_info("socket").setsockopt(*option)
     except OSError as exc:
-        transport.abort()
+        connection.abort()
         raise httpcore2.ConnectError(str(exc)) from exc
-    return AsyncioStream(transport, protocol)
+    return AsyncioStream(connection, protocol, may_merge)
 
 
 def _readable(sock: Any) -> bool:

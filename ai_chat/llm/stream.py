@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing
@@ -18,8 +17,9 @@ import anthropic
 import httpx2
 
 from ai_chat.llm import network, sse
-from ai_chat.llm.errors import ReplyError, classify, midstream_error
-from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
+from ai_chat.llm.errors import ReplyError, classify
+from ai_chat.llm.events import ReplyEvent, TextDelta
+from ai_chat.llm.frames import FrameParser
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RetryPolicy:
             return None
         if error.retry_after_s is not None:
             return error.retry_after_s if error.retry_after_s <= self.max_wait_s else None
-        backoff = self.base_backoff_s * 2 ** (attempt - 1)
+        backoff = self.base_backoff_s * 2.0 ** (attempt - 1)
         return min(self.max_wait_s, backoff * (0.75 + random.random() / 2))
 
 
@@ -71,15 +71,17 @@ async def stream_reply(
     request: ReplyRequest,
     policy: RetryPolicy,
     pace: Callable[[], Awaitable[None]] | None = None,
-) -> AsyncIterator[ReplyEvent]:
-    """Yields ReplyStarted, TextDelta*, ReplyFinished; raises ReplyError on failure.
+) -> AsyncGenerator[ReplyEvent, None]:
+    """Yields ReplyStarted, then TextDelta / ThinkingDelta (and the other `events` as
+    Claude sends them), then ReplyFinished; raises ReplyError on failure.
 
     The SDK sends the request (auth, headers, HTTP errors as its exception classes); the
     body is read with the lean `sse` decoder. Retries happen only while opening the
     stream (before any token), with waits capped by the policy. Once text has flowed
-    nothing is retried. `pace` is awaited before each wait on the socket (with a client from
-    `client.make_client`): a caller that only looks every so often lets chunks pile up in
-    the kernel and reads them in one go.
+    nothing is retried. `pace` is awaited before each wait on the socket when the client
+    runs on our network backend (`make_client` with `own_network`): a caller that only looks
+    every so often lets chunks pile up in the kernel and reads them in one go. On httpx's
+    stock transport `pace` is not called and every chunk is read as it arrives.
     """
     attempt = 0
     while True:
@@ -132,9 +134,9 @@ def _body(http: httpx2.Response) -> AsyncGenerator[bytes, None]:
 
 async def _events(
     chunks: AsyncIterator[bytes], headers: Mapping[str, str], model: str
-) -> AsyncIterator[ReplyEvent]:
+) -> AsyncGenerator[ReplyEvent, None]:
     decoder = sse.SSEDecoder()
-    parser = _FrameParser(headers.get("request-id"), model)
+    parser = FrameParser(headers.get("request-id"), model)
     async for chunk in chunks:
         for event in _joined([parser.parse(kind, data) for kind, data in decoder.feed(chunk)]):
             yield event
@@ -174,59 +176,3 @@ def _join(run: list[TextDelta]) -> TextDelta:
     if len(run) == 1:
         return run[0]
     return TextDelta("".join(d.text for d in run), run[0].index, len(run))
-
-
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def _json(data: bytes) -> Any:
-    """`json.loads` for the per-token frames, without its Python-level guess of the bytes'
-    encoding (the API's are UTF-8) and two of its call layers."""
-    text = data.decode()
-    value, end = _raw_decode(text)
-    if end != len(text):
-        return json.loads(text)  # trailing data: json says what is wrong with it
-    return value
-
-
-class _FrameParser:
-    """The Messages API's frames as ReplyEvents; pings and unknown frames give None."""
-
-    def __init__(self, request_id: str | None, model: str) -> None:
-        self.request_id, self.model = request_id, model
-        self.index = self.output_tokens = 0
-        self.stop_reason: str | None = None
-        self.finished = False
-
-    def parse(self, kind: str, data: bytes) -> ReplyEvent | None:
-        if kind == "content_block_delta":  # the hot path: one per token
-            delta = _json(data)["delta"]
-            if delta.get("type") == "text_delta" and delta.get("text"):
-                self.index += 1
-                return TextDelta(delta["text"], self.index - 1)
-            if delta.get("type") == "thinking_delta" and delta.get("thinking"):
-                return ThinkingDelta(delta["thinking"])
-        elif kind == "message_start":
-            message = json.loads(data)["message"]
-            usage = message.get("usage") or {}
-            self.output_tokens = usage.get("output_tokens") or 0
-            return ReplyStarted(
-                request_id=self.request_id,
-                model=message.get("model") or self.model,
-                input_tokens=usage.get("input_tokens") or 0,
-                cache_read_input_tokens=usage.get("cache_read_input_tokens") or 0,
-                cache_creation_input_tokens=usage.get("cache_creation_input_tokens") or 0,
-            )
-        elif kind == "message_delta":
-            body = json.loads(data)
-            self.stop_reason = (body.get("delta") or {}).get("stop_reason")
-            self.output_tokens = (body.get("usage") or {}).get(
-                "output_tokens"
-            ) or self.output_tokens
-        elif kind == "message_stop":
-            self.finished = True
-            return ReplyFinished(stop_reason=self.stop_reason, output_tokens=self.output_tokens)
-        elif kind == "error":
-            error = json.loads(data).get("error") or {}
-            raise midstream_error(error.get("type"), error.get("message"), self.request_id)
-        return None

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from ai_chat.config import get_settings
 from ai_chat.ops import metrics
+from ai_chat.redis_monitor import pinged
 from ai_chat.store.db import read_scope
 
 CHECK_TIMEOUT_S = 2.0
@@ -44,7 +45,7 @@ async def _redis_ping(url: str) -> None:
         _redis[loop] = aioredis.Redis.from_url(
             url, socket_connect_timeout=CHECK_TIMEOUT_S, socket_timeout=CHECK_TIMEOUT_S
         )
-    await _redis[loop].ping()
+    await pinged(_redis[loop])
 
 
 async def _check(probe: Any) -> dict[str, Any]:

@@ -68,7 +68,8 @@ def _forget_dead_workers(directory: Path) -> None:
         except (ValueError, IndexError):
             continue
         except ProcessLookupError:
-            multiprocess.mark_process_dead(pid, str(directory))
+            # prometheus_client's multiprocess module is unannotated
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
         except PermissionError:
             continue  # alive, someone else's
 
@@ -80,5 +81,5 @@ def exposition() -> tuple[bytes, str]:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
     _forget_dead_workers(directory)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(directory))
+    multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -118,7 +118,7 @@ class TurnObserver:
             # a limit, or the worker draining; else the user turn could not be stored
             status = "not_started" if kind == "storage" else "refused"
         else:
-            status = message.status
+            status = finished.message.status
         return {
             "event": "turn",
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),

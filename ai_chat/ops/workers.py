@@ -51,11 +51,11 @@ def install(kill_timeout: int) -> type:
         )
     if Reflex.VERSION != TESTED_REFLEX:
         log.warning("worker respawn hook tested with Reflex %s only", TESTED_REFLEX)
-    base = granian_server.Server
+    base: type = granian_server.Server
     if getattr(base, "ai_chat_respawn", False):
         base = base.__mro__[1]
 
-    class RespawningServer(base):  # type: ignore[misc, valid-type]
+    class RespawningServer(base):  # type: ignore[misc]  # a base chosen at run time
         ai_chat_respawn = True
 
         def __init__(self, *args: object, **kwargs: object) -> None:

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ai_chat.components.account_menu import account_menu, when_signed_in
+from ai_chat.components.account_menu import when_signed_in
+from ai_chat.components.labelled_input import labelled_input
+from ai_chat.components.top_bar import top_bar
 from ai_chat.state.account import AccountState, UsageRow
 from ai_chat.state.auth import AuthState
 
 
 def _password_field(label: str, name: str, autocomplete: str) -> rx.Component:
-    return rx.el.label(
-        rx.text(label, size="2", weight="medium"),
-        rx.el.input(
-            name=name,
-            id=name,
-            type="password",
-            required=True,
-            auto_complete=autocomplete,
-            class_name="auth-input",
-            max_length=1024,
-        ),
-        class_name="auth-field",
+    return labelled_input(
+        label,
+        name,
+        "password",
+        required=True,
+        id=name,
+        auto_complete=autocomplete,
+        max_length=1024,
     )
 
 
@@ -34,23 +32,11 @@ def _usage_row(row: UsageRow) -> rx.Component:
     )
 
 
-def _top_bar(title: str) -> rx.Component:
-    return rx.hstack(
-        rx.link("← Chats", href="/", size="2"),
-        rx.heading(title, size="6", as_="h1"),
-        rx.spacer(),
-        account_menu(),
-        width="100%",
-        align="center",
-        spacing="4",
-    )
-
-
 def account_page() -> rx.Component:
     return when_signed_in(
         rx.container(
             rx.vstack(
-                _top_bar("Your account"),
+                top_bar("Your account"),
                 rx.text("Signed in as ", rx.text.strong(AuthState.username)),
                 rx.heading("Usage", size="4", as_="h2"),
                 rx.table.root(

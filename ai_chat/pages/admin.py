@@ -5,39 +5,37 @@ from __future__ import annotations
 import reflex as rx
 
 from ai_chat.components.account_menu import when_signed_in
-from ai_chat.pages.account import _top_bar
+from ai_chat.components.labelled_input import labelled_input
+from ai_chat.components.top_bar import top_bar
 from ai_chat.state.admin import AdminState, UserRow
-
-
-def _input(
-    label: str, name: str, kind: str = "text", required: bool = False, **props
-) -> rx.Component:
-    return rx.el.label(
-        rx.text(label, size="2", weight="medium"),
-        rx.el.input(name=name, type=kind, required=required, class_name="auth-input", **props),
-        class_name="auth-field",
-    )
+from ai_chat.state.shared import event_of
 
 
 def _status_button(user: UserRow) -> rx.Component:
-    return rx.match(
+    component = rx.match(
         user.status,
         (
             "pending",
-            rx.button("Approve", size="1", on_click=AdminState.set_status(user.id, "active")),
+            rx.button(
+                "Approve", size="1", on_click=event_of(AdminState.set_status, user.id, "active")
+            ),
         ),
         (
             "disabled",
-            rx.button("Enable", size="1", on_click=AdminState.set_status(user.id, "active")),
+            rx.button(
+                "Enable", size="1", on_click=event_of(AdminState.set_status, user.id, "active")
+            ),
         ),
         rx.button(
             "Disable",
             size="1",
             color_scheme="red",
             variant="soft",
-            on_click=AdminState.set_status(user.id, "disabled"),
+            on_click=event_of(AdminState.set_status, user.id, "disabled"),
         ),
     )
+    assert isinstance(component, rx.Component)  # every branch is a component
+    return component
 
 
 def _user_row(user: UserRow) -> rx.Component:
@@ -48,7 +46,9 @@ def _user_row(user: UserRow) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 _status_button(user),
-                rx.button("Edit", size="1", variant="soft", on_click=AdminState.edit(user.id)),
+                rx.button(
+                    "Edit", size="1", variant="soft", on_click=event_of(AdminState.edit, user.id)
+                ),
                 spacing="2",
             )
         ),
@@ -63,10 +63,12 @@ def _edit_dialog() -> rx.Component:
             rx.dialog.description("Blank limits use the server's defaults; 0 means no limit."),
             rx.form(
                 rx.vstack(
-                    _input("Messages per minute", "messages_per_minute", inputmode="numeric"),
-                    _input("Replies at once", "concurrent_replies", inputmode="numeric"),
-                    _input("Tokens per day", "tokens_per_day", inputmode="numeric"),
-                    _input(
+                    labelled_input(
+                        "Messages per minute", "messages_per_minute", inputmode="numeric"
+                    ),
+                    labelled_input("Replies at once", "concurrent_replies", inputmode="numeric"),
+                    labelled_input("Tokens per day", "tokens_per_day", inputmode="numeric"),
+                    labelled_input(
                         "New password (leave blank to keep)",
                         "password",
                         "password",
@@ -89,7 +91,7 @@ def _edit_dialog() -> rx.Component:
             ),
         ),
         open=AdminState.editing_id != "",
-        on_open_change=lambda _open: AdminState.close_edit(),
+        on_open_change=lambda _open: event_of(AdminState.close_edit),
     )
 
 
@@ -97,7 +99,7 @@ def admin_page() -> rx.Component:
     return when_signed_in(
         rx.container(
             rx.vstack(
-                _top_bar("Admin"),
+                top_bar("Admin"),
                 rx.heading("Users", size="4", as_="h2"),
                 rx.table.root(
                     rx.table.header(
@@ -114,14 +116,14 @@ def admin_page() -> rx.Component:
                 rx.heading("Create a user", size="4", as_="h2"),
                 rx.form(
                     rx.hstack(
-                        _input(
+                        labelled_input(
                             "Username",
                             "username",
                             required=True,
                             id="new-username",
                             auto_complete="off",
                         ),
-                        _input(
+                        labelled_input(
                             "Password",
                             "password",
                             "password",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components._typed_reflex import choose, icon
 from ai_chat.components.account_menu import when_signed_in
-from ai_chat.components.composer import PAGE_SCRIPT, composer
+from ai_chat.components.composer import composer
 from ai_chat.components.degraded_banner import degraded_banner, degraded_banner_before_sign_in
 from ai_chat.components.header import header
 from ai_chat.components.message import history_bubble, live_bubble, new_bubble
+from ai_chat.components.page_script import page_script
 from ai_chat.components.settings import settings_dialog
 from ai_chat.components.sidebar import sidebar
 from ai_chat.state.chat import ChatState
@@ -38,7 +40,7 @@ def _chat() -> rx.Component:
         rx.box(
             sidebar(),
             settings_dialog(),
-            class_name=rx.cond(SidebarState.mobile_open, "sidebar-wrap open", "sidebar-wrap"),
+            class_name=choose(SidebarState.mobile_open, "sidebar-wrap open", "sidebar-wrap"),
         ),
         rx.el.main(
             header(),
@@ -59,7 +61,7 @@ def _chat() -> rx.Component:
                 aria_label="Conversation",
             ),
             rx.button(
-                rx.icon("arrow-down", size=14),
+                icon("arrow-down", size=14),
                 "Jump to latest",
                 id="jump-latest",
                 class_name="jump-latest",
@@ -78,7 +80,7 @@ def _chat() -> rx.Component:
             id="announcer",
             class_name="sr-only",
         ),
-        # Clicked by PAGE_SCRIPT when the live reply stalls or the page is shown again.
+        # Clicked by assets/chat_page.js when the live reply stalls or the page is shown again.
         rx.el.button(
             id="live-check",
             type="button",
@@ -87,7 +89,7 @@ def _chat() -> rx.Component:
             tab_index=-1,
             on_click=LiveState.check_live,
         ),
-        rx.script(PAGE_SCRIPT),
+        page_script(),
         class_name="chat-page",
         data_generating=(LiveState.generating | LiveState.shows_live).to_string(),
     )

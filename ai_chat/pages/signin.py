@@ -7,23 +7,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ai_chat.components._typed_reflex import choose
+from ai_chat.components.labelled_input import InputKind, labelled_input
 from ai_chat.components.native_form import native_post
 from ai_chat.state.signin import SigninState
-
-
-def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
-    return rx.el.label(
-        rx.text(label, size="2", weight="medium"),
-        rx.el.input(
-            name=name,
-            type=kind,
-            required=True,
-            auto_complete=autocomplete,
-            class_name="auth-input",
-            max_length=1024,
-        ),
-        class_name="auth-field",
-    )
 
 
 def _messages() -> rx.Component:
@@ -39,7 +26,12 @@ def _messages() -> rx.Component:
     )
 
 
-def _card(title: str, intro: rx.Component | str, form: rx.Component, footer=None) -> rx.Component:
+def _card(
+    title: str,
+    intro: rx.Component | rx.Var[str] | str,
+    form: rx.Component,
+    footer: rx.Component | None = None,
+) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
@@ -58,9 +50,10 @@ def _card(title: str, intro: rx.Component | str, form: rx.Component, footer=None
 
 
 def _form(action: str, button: str, new_password: bool, *extra: rx.Component) -> rx.Component:
-    return rx.el.form(
-        _field("Username", "username", "text", "username"),
-        _field(
+    return native_post(
+        action,
+        _credential("Username", "username", "text", "username"),
+        _credential(
             "Password",
             "password",
             "password",
@@ -68,8 +61,13 @@ def _form(action: str, button: str, new_password: bool, *extra: rx.Component) ->
         ),
         *extra,
         rx.button(button, type="submit", size="3", width="100%"),
-        **native_post(action),
         class_name="auth-form",
+    )
+
+
+def _credential(label: str, name: str, kind: InputKind, autocomplete: str) -> rx.Component:
+    return labelled_input(
+        label, name, kind, required=True, auto_complete=autocomplete, max_length=1024
     )
 
 
@@ -104,10 +102,10 @@ def signup_page() -> rx.Component:
 def _signup() -> rx.Component:
     return _card(
         "Create an account",
-        rx.cond(
+        choose(
             SigninState.invite != "",
             "You were invited. Choose a username and a password.",
-            rx.cond(
+            choose(
                 SigninState.signup_open,
                 "Choose a username and a password.",
                 "Sign-up is closed here: ask an admin for an account or an invite link.",

@@ -48,7 +48,8 @@ def dumps(data: Any) -> bytes:
 
 def sse_frame(data: dict[str, Any]) -> bytes:
     """One SSE frame; the `event:` line repeats the JSON type (the SDK drops frames without it)."""
-    return b"event: " + data["type"].encode() + b"\ndata: " + dumps(data) + b"\n\n"
+    kind: str = data["type"]
+    return b"event: " + kind.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
 _DELTA_FRAME = (

@@ -95,7 +95,8 @@ class SimulatorServer:
             log_config=None,  # leave the host process's logging alone
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=self._graceful,
+            # uvicorn hands it to asyncio.wait_for, which takes any float; its hint says int
+            timeout_graceful_shutdown=self._graceful,  # type: ignore[arg-type]
         )
         self._server = _Server(config)
         self._thread = threading.Thread(

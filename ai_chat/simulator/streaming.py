@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .options import MAX_WAIT_S, STATUS_BY_TYPE
@@ -34,13 +35,21 @@ from .reply import Reply
 
 
 class Pacer:
-    """Sends frames on the loop clock; token k is due at t0 + ttft + k/tps (no drift)."""
+    """Sends frames on a monotonic clock (the loop's unless given); token k is due at
+    t0 + ttft + k/tps, so lateness of one frame never delays the next (no drift)."""
 
-    def __init__(self, send: Send, reply: Reply) -> None:
+    def __init__(
+        self,
+        send: Send,
+        reply: Reply,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.send = send
         self.reply = reply
-        self.loop = asyncio.get_running_loop()
-        self.t0 = self.loop.time()
+        self.clock = clock or asyncio.get_running_loop().time
+        self.sleep = sleep
+        self.t0 = self.clock()
         self.last_sent = self.t0
 
     async def frame(self, data: dict[str, Any]) -> None:
@@ -48,7 +57,7 @@ class Pacer:
 
     async def frame_bytes(self, frame: bytes) -> None:
         await self.send({"type": "http.response.body", "body": frame, "more_body": True})
-        self.last_sent = self.loop.time()
+        self.last_sent = self.clock()
 
     def due(self, token_index: int) -> float:
         o = self.reply.opts
@@ -58,15 +67,15 @@ class Pacer:
         """Sleep until `deadline`, sending a ping each `ping` seconds of silence."""
         ping = self.reply.opts.ping
         while True:
-            now = self.loop.time()
+            now = self.clock()
             if now >= deadline:
                 await asyncio.sleep(0)  # still yield, so a fast stream can't hog the loop
                 return
             if ping > 0 and self.last_sent + ping < deadline:
-                await asyncio.sleep(max(0.0, self.last_sent + ping - now))
+                await self.sleep(max(0.0, self.last_sent + ping - now))
                 await self.frame({"type": "ping"})
                 continue
-            await asyncio.sleep(deadline - now)
+            await self.sleep(deadline - now)
             return
 
 
@@ -146,7 +155,7 @@ async def stream_reply(send: Send, reply: Reply) -> None:
         await _finish(send, reply, f"midstream_error:{err}")
     elif kind == "stall":
         reply.mark(outcome="stalled")
-        await p.wait_until(p.loop.time() + MAX_WAIT_S)
+        await p.wait_until(p.clock() + MAX_WAIT_S)
         reply.mark(outcome="stall_timeout", completed_at=time.time())  # then drop
     else:
         reply.mark(outcome="dropped", completed_at=time.time())

@@ -1,7 +1,7 @@
 """Thin Reflex states orchestrating the services.
 
-Every state class is imported here so the whole state tree exists before the first tab's
-state is built (a substate defined later would be missing from it).
+Imports no state module: `from ai_chat.state import payloads` must not load the states. A
+state class is registered in the state tree when its module is imported; the pages import
+every state they use (pages/chat.py imports `LiveState`, whose module brings the chat, the
+sidebar and the settings), before the app builds a tab's state.
 """
-
-from ai_chat.state import chat, live, settings, sidebar  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import reflex as rx
 
@@ -14,6 +15,7 @@ from ai_chat.limits.user_limits import limits_for
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.state import payloads
 from ai_chat.state.auth import sign_out_tabs, signed_in, to_signin
+from ai_chat.state.shared import Events
 from ai_chat.state.views import format_cost
 from ai_chat.store.db import run_read
 from ai_chat.store.usage import ModelUsage, usage_since
@@ -53,11 +55,11 @@ def _limit_text(value: int, unit: str) -> str:
 
 
 class AccountState(rx.State):
-    usage: list[UsageRow] = []
-    limits: list[list[str]] = []
+    usage: rx.Field[list[UsageRow]] = rx.field(default_factory=list)
+    limits: rx.Field[list[list[str]]] = rx.field(default_factory=list)
 
     @rx.event
-    async def load(self):
+    async def load(self) -> Events:
         if (who := await signed_in(self)) is None:
             return to_signin()
         now = datetime.now(UTC)
@@ -81,7 +83,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def change_password(self, form_data: dict | None = None):
+    async def change_password(self, form_data: dict[str, Any] | None = None) -> Events:
         form = payloads.form(form_data)
         if form is None:
             return payloads.malformed()

@@ -6,6 +6,7 @@ is no protection against a script calling them."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
@@ -15,6 +16,7 @@ from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
 from ai_chat.state import payloads
 from ai_chat.state.auth import sign_out_tabs, signed_in, to_signin
+from ai_chat.state.shared import Events
 from ai_chat.store.users import User, UserStatus
 
 LIMIT_FIELDS = ("messages_per_minute", "concurrent_replies", "tokens_per_day")
@@ -47,7 +49,7 @@ def _row(user: User) -> UserRow:
     )
 
 
-def parse_limits(form: dict) -> dict[str, int | None]:
+def parse_limits(form: dict[str, Any]) -> dict[str, int | None]:
     """Blank: the server default; else a whole number from 0 (no limit) up."""
     limits: dict[str, int | None] = {}
     for name in LIMIT_FIELDS:
@@ -63,9 +65,9 @@ def parse_limits(form: dict) -> dict[str, int | None]:
 
 
 class AdminState(rx.State):
-    users: list[UserRow] = []
-    invite_link: str = ""
-    editing_id: str = ""  # the user whose password or limits are being set
+    users: rx.Field[list[UserRow]] = rx.field(default_factory=list)
+    invite_link: rx.Field[str] = rx.field("")
+    editing_id: rx.Field[str] = rx.field("")  # the user whose password or limits are being set
 
     @rx.var
     def signup_mode(self) -> str:
@@ -79,14 +81,14 @@ class AdminState(rx.State):
         self.users = [_row(user) for user in await accounts.list_users()]
 
     @rx.event
-    async def load(self):
+    async def load(self) -> Events:
         if await self._admin() is None:
             return [to_signin()] if await signed_in(self) is None else [rx.redirect("/")]
         await self._reload()
         return None
 
     @rx.event
-    async def create_user(self, form_data: dict | None = None):
+    async def create_user(self, form_data: dict[str, Any] | None = None) -> Events:
         if (form := payloads.form(form_data)) is None:
             return payloads.malformed()
         if await self._admin() is None:
@@ -107,13 +109,14 @@ class AdminState(rx.State):
         ]
 
     @rx.event
-    async def set_status(self, user_id: str | None = None, status: str | None = None):
-        if payloads.entity_id(user_id) is None or status not in [s.value for s in UserStatus]:
+    async def set_status(self, user_id: str | None = None, status: str | None = None) -> Events:
+        checked_id = payloads.entity_id(user_id)
+        if checked_id is None or status not in [s.value for s in UserStatus]:
             return payloads.malformed()
         if (admin := await self._admin()) is None:
             return rx.toast.error("Only admins can do that.")
         try:
-            ended = await accounts.set_status(admin.user_id, user_id, UserStatus(status))
+            ended = await accounts.set_status(admin.user_id, checked_id, UserStatus(status))
         except AccountError as exc:
             return rx.toast.error(exc.message)
         await sign_out_tabs(ended, "An admin disabled your account.")
@@ -121,18 +124,18 @@ class AdminState(rx.State):
         return None
 
     @rx.event
-    def edit(self, user_id: str | None = None):
-        if payloads.entity_id(user_id) is None:
+    def edit(self, user_id: str | None = None) -> Events:
+        if (checked_id := payloads.entity_id(user_id)) is None:
             return payloads.malformed()
-        self.editing_id = user_id
+        self.editing_id = checked_id
         return None
 
     @rx.event
-    def close_edit(self):
+    def close_edit(self) -> None:
         self.editing_id = ""
 
     @rx.event
-    async def save_user(self, form_data: dict | None = None):
+    async def save_user(self, form_data: dict[str, Any] | None = None) -> Events:
         """The edit dialog: the limits, and a new password if one was typed."""
         if (form := payloads.form(form_data)) is None or not self.editing_id:
             return payloads.malformed()
@@ -155,7 +158,7 @@ class AdminState(rx.State):
         return rx.toast.success("Saved.")
 
     @rx.event
-    async def create_invite(self):
+    async def create_invite(self) -> Events:
         if (admin := await self._admin()) is None:
             return rx.toast.error("Only admins can do that.")
         token = await accounts.create_invite(admin.user_id)

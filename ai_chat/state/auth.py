@@ -10,10 +10,12 @@ import logging
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from ai_chat.auth import identity, tabs
 from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
+from ai_chat.state._reflex_seam import tab_state_token
 
 log = logging.getLogger(__name__)
 SIGNIN_ROUTE = "/signin"
@@ -32,22 +34,22 @@ async def signed_in(state: rx.State) -> Identity | None:
     return await identity.resolve(headers.cookie or headers.raw_headers.get("cookie", ""))
 
 
-def to_signin() -> rx.event.EventSpec:
+def to_signin() -> EventSpec:
     return rx.redirect(SIGNIN_ROUTE)
 
 
 class AuthState(rx.State):
-    signed_in: bool = False
-    username: str = ""
-    is_admin: bool = False
-    notice: str = ""  # why this tab was signed out
+    signed_in: rx.Field[bool] = rx.field(False)
+    username: rx.Field[str] = rx.field("")
+    is_admin: rx.Field[bool] = rx.field(False)
+    notice: rx.Field[str] = rx.field("")  # why this tab was signed out
 
     @rx.var
     def auth_mode(self) -> str:
         return get_settings().auth_mode
 
     @rx.event
-    async def guard(self):
+    async def guard(self) -> EventSpec | None:
         """on_load of every signed-in page: to the sign-in page without a user."""
         who = await signed_in(self)
         if who is None:
@@ -75,12 +77,10 @@ async def sign_out_tabs(session_ids: list[str], notice: str) -> int:
     await tabs.forget(session_ids)
     if _app is None:
         return 0
-    from reflex.istate.manager.token import BaseStateToken
-
     told = 0
     for token in tokens:
         try:
-            async with _app.modify_state(BaseStateToken(ident=token, cls=AuthState)) as root:
+            async with _app.modify_state(tab_state_token(token, AuthState)) as root:
                 auth = root if isinstance(root, AuthState) else await root.get_state(AuthState)
                 auth._sign_out_here(notice)
             told += 1

@@ -1,42 +1,45 @@
-"""The conversation a tab shows: history owned by the server, loaded from the DB by route."""
+"""The conversation a tab shows: history owned by the server, loaded from the DB by route.
+
+The turn's handlers (send, regenerate, continue, load) are on `LiveState` (state/live.py),
+the substate that owns the reply in flight; this state holds the history they change."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
-from ai_chat.auth.identity import Identity
 from ai_chat.config import get_settings
-from ai_chat.llm.catalog import model_info
+from ai_chat.generation.job import ReplySaved
 from ai_chat.state import payloads
 from ai_chat.state.auth import signed_in, to_signin
+from ai_chat.state.shared import COMPOSER_ID, Events, model_label
 from ai_chat.state.views import ChatMessage, format_cost, mark_unanswered, to_views
 from ai_chat.store import conversations as store
 from ai_chat.store import export
 from ai_chat.store.db import read_scope
-from ai_chat.store.models import new_id
-from ai_chat.store.text import clean_text
+from ai_chat.store.models import Message
 
-COMPOSER_ID = "message"
-CONTINUE_PROMPT = "Please continue where you stopped."
 # New turns are kept apart from the loaded history so that a turn resends only them; past
 # `fold_limit` of them they are folded into the history (one full resend).
 MIN_FOLD_MESSAGES = 8
 
 
 class ChatState(rx.State):
-    conversation_id: str = ""
-    title: str = ""
+    conversation_id: rx.Field[str] = rx.field("")
+    title: rx.Field[str] = rx.field("")
     # The conversation as loaded, then this tab's turns since: assigning or appending to a
     # var resends it whole, and with hundreds of prior turns the history is megabytes.
-    messages: list[ChatMessage] = []
-    new_messages: list[ChatMessage] = []
-    load_error: str = ""
-    editing_id: str = ""  # a user message being edited in the composer
-    model_label: str = ""  # the open conversation's model (its settings, else the default)
+    messages: rx.Field[list[ChatMessage]] = rx.field(default_factory=list)
+    new_messages: rx.Field[list[ChatMessage]] = rx.field(default_factory=list)
+    load_error: rx.Field[str] = rx.field("")
+    editing_id: rx.Field[str] = rx.field("")  # a user message being edited in the composer
+    # The open conversation's model (its settings, else the default)
+    model_label: rx.Field[str] = rx.field("")
 
     @rx.var
     def simulator(self) -> bool:
@@ -45,8 +48,8 @@ class ChatState(rx.State):
     @rx.var
     def _history_cost(self) -> tuple[float, bool]:
         """The loaded history's part of `total_cost`: recomputed only when the history is
-        loaded or folded. Summed with each turn, it cost a pass over every message (each
-        wrapped for change tracking): ~20 % of a turn's CPU in a 500-turn chat."""
+        loaded or folded, so a turn doesn't pass over every message of a long chat (each
+        wrapped for change tracking on the way out)."""
         return _cost_of(self.messages)
 
     @rx.var
@@ -63,45 +66,7 @@ class ChatState(rx.State):
         return self.model_label or model_label(get_settings().model)
 
     @rx.event
-    async def load_route(self):
-        """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB,
-        with its reply in flight shown live (this tab's, or another's through a watcher)."""
-        from ai_chat.state import loading
-        from ai_chat.state.live import LiveState
-
-        who = await signed_in(self)
-        if who is None:
-            self._reset_conversation()
-            return None  # AuthState.guard, first in on_load, sends the tab to sign in
-        query = self.router_data.get("query") or {}
-        # One route serves `/` and `/c/<id>` (`/[[c]]/[[cid]]`): anything else is unknown.
-        if str(query.get("c", "") or "") not in ("", "c"):
-            self._reset_conversation()
-            return [rx.redirect("/"), rx.toast.error("That page does not exist.")]
-        cid = str(query.get("cid", "") or "")
-        live = await self.get_state(LiveState)
-        live._owner_id = who.user_id
-        if not cid:
-            return await loading.load_new_chat(self, live)
-        try:
-            own_gone = await loading.own_reply_gone(live)
-            conversation, rows, lost = await loading.load(who.user_id, cid, live)
-        except Exception as exc:  # noqa: BLE001 - the page must still render
-            self.load_error = f"Could not load this conversation: {type(exc).__name__}"
-            return rx.toast.error(self.load_error)
-        if conversation is None:
-            self._reset_conversation()
-            return [rx.redirect("/"), rx.toast.error("That conversation does not exist.")]
-        self.conversation_id, self.title, self.load_error = cid, conversation.title, ""
-        self.model_label = model_label(conversation.model or get_settings().model)
-        # This tab's own reply, recovered by a sweep before this load: lost all the same.
-        own_lost = own_gone and any(
-            r.id == live.live_message_id and r.status == "interrupted" for r in rows
-        )
-        return loading.show_loaded(self, live, rows, lost or own_lost, own_gone)
-
-    @rx.event
-    async def export(self, fmt: str | None = None):
+    async def export(self, fmt: str | None = None) -> Events:
         """Download the open conversation as Markdown (`md`) or JSON (`json`)."""
         if fmt not in ("md", "json"):
             return payloads.malformed()
@@ -124,7 +89,7 @@ class ChatState(rx.State):
         return rx.download(data=data, filename=f"conversation-{self.conversation_id[:8]}.{suffix}")
 
     @rx.event
-    def new_chat(self):
+    def new_chat(self) -> Events:
         self._reset_conversation()
         return rx.redirect("/")
 
@@ -152,7 +117,7 @@ class ChatState(rx.State):
             recent = [*self.messages[len(recent) - within :], *recent]
         return any(m.id == message_id for m in recent)
 
-    def _sync_rows(self, rows, exclude_id: str) -> None:
+    def _sync_rows(self, rows: Sequence[Message], exclude_id: str) -> None:
         """Show the stored `rows` (but `exclude_id`, shown live): appended when the tab
         shows a prefix of them (a push of the new turns only), else the history replaced."""
         views = to_views(rows, exclude_id=exclude_id)
@@ -189,7 +154,7 @@ class ChatState(rx.State):
                 if message.unanswered != marked.unanswered:
                     self._replace_recent(marked)
 
-    def _reply_saved(self, saved) -> Any:
+    def _reply_saved(self, saved: ReplySaved) -> EventSpec | None:
         """A reply that could not be stored at its end was stored at last, or given up."""
         view = next((m for m in reversed(self.new_messages) if m.id == saved.message_id), None)
         if view is not None:
@@ -219,108 +184,19 @@ class ChatState(rx.State):
         return False
 
     @rx.event
-    async def send(self, form_data: dict | None = None):
-        """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
-        double click finds the first turn already running and does nothing."""
-        form = payloads.form(form_data)
-        text = form.get(COMPOSER_ID, "") if form is not None else None
-        if not isinstance(text, str):
+    def start_edit(self, message_id: str | None = None) -> Events:
+        if (checked_id := payloads.entity_id(message_id)) is None:
             return payloads.malformed()
-        if not text.strip():
-            return None
-        limit = get_settings().max_message_chars
-        if len(text) > limit:
-            return rx.toast.error(
-                f"Your message is {len(text):,} characters; the limit is {limit:,}. "
-                "Shorten it and send again (your text is still in the box)."
-            )
-        if (who := await signed_in(self)) is None:
-            return to_signin()
-        # Editing replaces that message and everything after it.
-        return await self._start_turn(who, text, replace_from=self.editing_id or None)
-
-    @rx.event
-    async def regenerate(self):
-        """A new reply to the last user message; the old reply is replaced (also Retry)."""
-        if (who := await signed_in(self)) is None:
-            return to_signin()
-        last_user = next((m for m in reversed(self._shown_messages()) if m.role == "user"), None)
-        if last_user is None:
-            return None
-        return await self._start_turn(
-            who, last_user.content, replace_from=last_user.id, reuse_id=last_user.id
-        )
-
-    @rx.event
-    async def continue_reply(self):
-        """After a stopped reply: ask Claude to pick up where it stopped (a visible new turn,
-        which every model supports, rather than a prefill some models reject)."""
-        if (who := await signed_in(self)) is None:
-            return to_signin()
-        return await self._start_turn(who, CONTINUE_PROMPT, replace_from=None)
-
-    @rx.event
-    def start_edit(self, message_id: str | None = None):
-        if payloads.entity_id(message_id) is None:
-            return payloads.malformed()
-        message = next((m for m in self._shown_messages() if m.id == message_id), None)
+        message = next((m for m in self._shown_messages() if m.id == checked_id), None)
         if message is None or message.role != "user":
             return None
-        self.editing_id = message_id
+        self.editing_id = checked_id
         return [rx.set_value(COMPOSER_ID, message.content), rx.set_focus(COMPOSER_ID)]
 
     @rx.event
-    def cancel_edit(self):
+    def cancel_edit(self) -> Events:
         self.editing_id = ""
         return rx.set_value(COMPOSER_ID, "")
-
-    async def _start_turn(
-        self, who: Identity, text: str, replace_from: str | None, reuse_id: str = ""
-    ):
-        from ai_chat.state.live import LiveState
-
-        live = await self.get_state(LiveState)
-        if live.watching and live.live_conversation_id == self.conversation_id:
-            # Another tab's reply streams here: one reply at a time per conversation.
-            return rx.toast.info(
-                "A reply is still streaming in this conversation (sent from another tab or "
-                "device). Wait for it or press Stop; your text is still in the box."
-            )
-        if live.watching:  # a reply of another conversation, no longer shown
-            from ai_chat.state import watch_view
-
-            watch_view.unwatch(live)
-        if live.generating:
-            if live.stopping and not replace_from:  # "send right after stop": sent next
-                live._queued_text = text
-                return rx.set_value(COMPOSER_ID, "")
-            if text == live._user_text and not replace_from:
-                return None  # the same Enter twice before the box was cleared: sent once
-            if live.live_conversation_id != self.conversation_id:
-                return rx.toast.info(
-                    "A reply is still streaming in another conversation. "
-                    "Wait for it or stop it there; your text is still in the box."
-                )
-            # Enter pressed again while this turn starts or streams: said, not dropped.
-            return rx.toast.info(
-                "Claude is still replying. Wait for it or press Stop; "
-                "your text is still in the box."
-            )
-        text = clean_text(text)  # lone surrogates and NUL: as stored, so as Claude gets it
-        if replace_from and not self._truncate_from(replace_from):
-            self.editing_id = ""
-            return rx.toast.error("That message is no longer in this conversation.")
-        user_message_id = reuse_id or new_id()
-        self._add_message(ChatMessage(id=user_message_id, role="user", content=text))
-        live._begin(who, self.conversation_id, text, user_message_id, replace_from or "")
-        if not self.conversation_id:  # settings chosen before the first message
-            from ai_chat.state.settings import SettingsState
-
-            live._new_settings = (await self.get_state(SettingsState))._take_pending()
-        clear_composer = not reuse_id  # regenerate leaves whatever the user is typing
-        self._assign(editing_id="")
-        events = [LiveState.generate]
-        return [rx.set_value(COMPOSER_ID, ""), *events] if clear_composer else events
 
 
 def _cost_of(messages: list[ChatMessage]) -> tuple[float, bool]:
@@ -337,8 +213,3 @@ def fold_limit(history: int) -> int:
     Each append resends the new ones (F/2 on average) and each fold the history (H every F
     appends): F = √(2H) makes that sum smallest, so short chats fold often, long ones rarely."""
     return max(MIN_FOLD_MESSAGES, math.ceil(math.sqrt(2 * history)))
-
-
-def model_label(model_id: str) -> str:
-    info = model_info(model_id)
-    return info.label if info else model_id

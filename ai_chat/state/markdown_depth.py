@@ -5,7 +5,7 @@ a reply nested deep enough overflows the browser's stack ("Maximum call stack si
 exceeded") and the page never renders that conversation again. Measured in Chromium with
 this app's renderer (a stored reply opened at /c/<id>): lists broke at ~440 levels (inline
 ``- - -``, indented, ordered, ``> -`` mixed), blockquotes at ~1,900, ``~~`` strikethrough at
-~1,250 (1,000 took 10 s to render), emphasis at ~2,000; 32,000 ``[`` and braces in math
+~1,250 (and slow to render well before), emphasis at ~2,000; 32,000 ``[`` and braces in math
 rendered. No human-written reply comes near 32 levels, so MAX_DEPTH = 32 leaves a margin of
 more than 13x under the weakest construct, for browsers with smaller stacks too.
 
@@ -30,7 +30,7 @@ MAX_DEPTH = 32
 LIVE_CONTEXT_CHARS = 512
 
 # Regexes that begin with a literal are searched fast (CPython's sre skips to that
-# character); one that begins with a character class tries every position (~40 ns each).
+# character); one that begins with a character class is tried at every position.
 # A line start followed by 16 characters that can make a container prefix: the shortest
 # prefix that can reach MAX_DEPTH (a tab indents 4 columns: 2 list levels).
 _CANDIDATE_LINE = re.compile(r"\n(?=[ \t>*+\-0-9.)]{16})")

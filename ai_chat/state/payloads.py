@@ -7,8 +7,10 @@ lone surrogate would otherwise reach the database or the next push and fail ther
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from ai_chat.store.text import clean_text
 
@@ -27,7 +29,7 @@ def entity_id(value: object) -> str | None:
     return value if isinstance(value, str) and ID.match(value) else None
 
 
-def form(value: object) -> dict | None:
+def form(value: object) -> dict[str, Any] | None:
     """A submitted form: a dict of strings (and booleans, for switches)."""
     if not isinstance(value, dict) or len(value) > 20:
         return None
@@ -36,7 +38,7 @@ def form(value: object) -> dict | None:
     return {k: clean_text(v) if isinstance(v, str) else v for k, v in value.items()}
 
 
-def malformed() -> rx.event.EventSpec:
+def malformed() -> EventSpec:
     return rx.toast.error(
         "That request was malformed and was ignored. Reload the page if it persists."
     )

@@ -18,4 +18,4 @@ DEGRADED_MESSAGE = (
 
 
 class ServiceStatusState(rx.State):
-    redis_down: bool = False
+    redis_down: rx.Field[bool] = rx.field(False)

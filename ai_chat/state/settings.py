@@ -6,13 +6,17 @@ with a 400 (even at default values), so the setting would only break requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import MODELS, model_info
 from ai_chat.state import payloads
 from ai_chat.state.auth import signed_in, to_signin
-from ai_chat.state.chat import ChatState, model_label
+from ai_chat.state.chat import ChatState
+from ai_chat.state.shared import Events, model_label
 from ai_chat.store import conversations as store
 from ai_chat.store.db import read_scope, session_scope
 from ai_chat.store.text import clean_text
@@ -24,7 +28,7 @@ class SettingsError(ValueError):
     """A setting a person typed that we can't use; the message says why."""
 
 
-def parse_settings(form: dict) -> dict:
+def parse_settings(form: dict[str, Any]) -> dict[str, Any]:
     """Form fields → conversation columns, validated against the model table."""
     model = str(form.get("model") or get_settings().model)
     info = model_info(model)
@@ -32,7 +36,7 @@ def parse_settings(form: dict) -> dict:
         raise SettingsError(f"Unknown model {model!r}.")
     limit = info.max_output if info else 128_000
 
-    def number(name: str, cast, low, high):
+    def number(name: str, cast: Callable[[str], int], low: int, high: int) -> int | None:
         raw = str(form.get(name, "")).strip()
         if not raw:
             return None
@@ -69,14 +73,14 @@ def parse_settings(form: dict) -> dict:
 
 
 class SettingsState(rx.State):
-    open: bool = False
-    model: str = ""
-    system_prompt: str = ""
-    max_output_tokens: str = ""
-    thinking: bool = False
-    thinking_budget: str = ""
+    open: rx.Field[bool] = rx.field(False)
+    model: rx.Field[str] = rx.field("")
+    system_prompt: rx.Field[str] = rx.field("")
+    max_output_tokens: rx.Field[str] = rx.field("")
+    thinking: rx.Field[bool] = rx.field(False)
+    thinking_budget: rx.Field[str] = rx.field("")
     # For a chat not created yet: applied when its first message creates it.
-    _pending: dict = {}
+    _pending: dict[str, Any] = {}
 
     @rx.var
     def model_options(self) -> list[list[str]]:
@@ -89,7 +93,7 @@ class SettingsState(rx.State):
             for m in MODELS
         ]
 
-    def _show(self, values: dict) -> None:
+    def _show(self, values: dict[str, Any]) -> None:
         self.model = values.get("model") or get_settings().model
         self.system_prompt = values.get("system_prompt") or ""
         self.max_output_tokens = _text(values.get("max_output_tokens"))
@@ -97,7 +101,7 @@ class SettingsState(rx.State):
         self.thinking_budget = _text(values.get("thinking_budget"))
 
     @rx.event
-    async def open_dialog(self):
+    async def open_dialog(self) -> Events:
         if (who := await signed_in(self)) is None:
             return to_signin()
         chat = await self.get_state(ChatState)
@@ -113,13 +117,14 @@ class SettingsState(rx.State):
             values = {k: getattr(conv, k) for k in store.SETTING_FIELDS}
         self._show(values)
         self.open = True
+        return None
 
     @rx.event
-    def close(self):
+    def close(self) -> None:
         self.open = False
 
     @rx.event
-    async def save(self, form: dict | None = None):
+    async def save(self, form: dict[str, Any] | None = None) -> Events:
         if (checked := payloads.form(form)) is None:
             return payloads.malformed()
         try:
@@ -141,10 +146,10 @@ class SettingsState(rx.State):
         self.open = False
         return rx.toast.success("Settings saved for this conversation.")
 
-    def _take_pending(self) -> dict:
+    def _take_pending(self) -> dict[str, Any]:
         pending, self._pending = self._pending, {}
         return pending
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return "" if value is None else str(value)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
+from ai_chat.auth.identity import Identity
 from ai_chat.generation import runtime
 from ai_chat.state import payloads
+from ai_chat.state._reflex_seam import plain_list
 from ai_chat.state.auth import signed_in, to_signin
 from ai_chat.state.chat import ChatState
+from ai_chat.state.shared import Events, event_of
 from ai_chat.store import conversation_list
 from ai_chat.store.conversations import ConversationNotFound
 from ai_chat.store.db import read_scope, session_scope
@@ -24,17 +28,17 @@ class ConversationItem:
 
 
 class SidebarState(rx.State):
-    items: list[ConversationItem] = []
-    query: str = ""
-    has_more: bool = False
-    rename_id: str = ""
-    rename_title: str = ""
-    delete_id: str = ""
-    delete_title: str = ""
-    mobile_open: bool = False  # narrow screens: the list slides over the chat
+    items: rx.Field[list[ConversationItem]] = rx.field(default_factory=list)
+    query: rx.Field[str] = rx.field("")
+    has_more: rx.Field[bool] = rx.field(False)
+    rename_id: rx.Field[str] = rx.field("")
+    rename_title: rx.Field[str] = rx.field("")
+    delete_id: rx.Field[str] = rx.field("")
+    delete_title: rx.Field[str] = rx.field("")
+    mobile_open: rx.Field[bool] = rx.field(False)  # narrow screens: the list slides over the chat
 
     @rx.event
-    def toggle_mobile(self):
+    def toggle_mobile(self) -> None:
         self.mobile_open = not self.mobile_open
 
     async def _page(self, owner: str, offset: int) -> list[ConversationItem]:
@@ -46,7 +50,7 @@ class SidebarState(rx.State):
         return [ConversationItem(r.id, r.title or "Untitled") for r in rows[:PAGE_SIZE]]
 
     @rx.event
-    async def refresh(self):
+    async def refresh(self) -> Events:
         self.mobile_open = False  # runs on every page load: a chosen conversation closes it
         if (who := await signed_in(self)) is None:
             self.items, self.has_more = [], False
@@ -55,17 +59,18 @@ class SidebarState(rx.State):
             self.items = await self._page(who.user_id, 0)
         except Exception:  # noqa: BLE001 - the chat must work even if the list can't load
             return rx.toast.error("Could not load your conversations.")
+        return None
 
     def _bring_to_top(self, conversation_id: str, title: str) -> bool:
         """A turn just ended in this conversation: list it first, titled `title`, as a
-        refresh would. Done in place, without reading the database: at the end of every
-        turn, a refresh per tab was the worker's busiest moment. False when only a refresh
-        can tell (a search is active, or the title isn't known)."""
+        refresh would. Done in place, without reading the database: a list query per tab at
+        every turn's end would be the worker's busiest moment. False when only a refresh can
+        tell (a search is active, or the title isn't known)."""
         if self.query.strip() or not title:
             return False
-        # The list itself: through Reflex's MutableProxy every item read is wrapped in a
-        # proxy of its own (50 per turn end: ~10 % of a short turn's samples in a profile).
-        current: list[ConversationItem] = getattr(self.items, "__wrapped__", self.items)
+        # The list as stored: read through Reflex's proxy, every item would be wrapped in a
+        # proxy of its own, at every turn's end. Only read here; replaced below if changed.
+        current = plain_list(self.items)
         first = ConversationItem(conversation_id, title)
         if current and current[0] == first:  # already first: nothing changes or is pushed
             return True
@@ -77,32 +82,33 @@ class SidebarState(rx.State):
         return True
 
     @rx.event
-    async def search(self, query: str | None = None):
+    async def search(self, query: str | None = None) -> Events:
         if (checked := payloads.text(query, 10_000)) is None:
             return payloads.malformed()
         self.query = checked[:200]
-        return SidebarState.refresh
+        return event_of(SidebarState.refresh)
 
     @rx.event
-    async def load_more(self):
+    async def load_more(self) -> Events:
         if (who := await signed_in(self)) is None:
             return to_signin()
         self.items = self.items + await self._page(who.user_id, len(self.items))
         return None
 
     @rx.event
-    def open_rename(self, conversation_id: str | None = None, title: str | None = None):
-        if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
+    def open_rename(self, conversation_id: str | None = None, title: str | None = None) -> Events:
+        checked_id = payloads.entity_id(conversation_id)
+        if checked_id is None or not isinstance(title, str) or payloads.text(title, 1000) is None:
             return payloads.malformed()
-        self.rename_id, self.rename_title = conversation_id, title
+        self.rename_id, self.rename_title = checked_id, title
         return None
 
     @rx.event
-    def close_dialogs(self):
+    def close_dialogs(self) -> None:
         self.rename_id = self.delete_id = ""
 
     @rx.event
-    async def save_rename(self, form_data: dict | None = None):
+    async def save_rename(self, form_data: dict[str, Any] | None = None) -> Events:
         form = payloads.form(form_data)
         title = form.get("title", "") if form is not None else None
         if not isinstance(title, str) or len(title) > 10_000:
@@ -125,24 +131,24 @@ class SidebarState(rx.State):
         chat = await self.get_state(ChatState)
         if chat.conversation_id == renamed.id:
             chat.title = renamed.title
-
-    @rx.event
-    def open_delete(self, conversation_id: str | None = None, title: str | None = None):
-        if payloads.entity_id(conversation_id) is None or payloads.text(title, 1000) is None:
-            return payloads.malformed()
-        self.delete_id, self.delete_title = conversation_id, title
         return None
 
     @rx.event
-    async def confirm_delete(self):
-        from ai_chat.state.live import LiveState  # live imports this module
+    def open_delete(self, conversation_id: str | None = None, title: str | None = None) -> Events:
+        checked_id = payloads.entity_id(conversation_id)
+        if checked_id is None or not isinstance(title, str) or payloads.text(title, 1000) is None:
+            return payloads.malformed()
+        self.delete_id, self.delete_title = checked_id, title
+        return None
 
+    def _take_delete(self) -> str:
+        """The conversation the delete dialog confirmed, taken (the dialog closes)."""
         doomed, self.delete_id = self.delete_id, ""
-        if (who := await signed_in(self)) is None:
-            return to_signin()
-        live = await self.get_state(LiveState)
-        if live.generating and live.live_conversation_id == doomed:
-            await live._stop_generation()  # nothing left to save the reply into
+        return doomed
+
+    async def _delete(self, who: Identity, doomed: str) -> Events:
+        """Deletes `doomed` (confirmed in the dialog; `LiveState.confirm_delete` first stops
+        this tab's own reply there), and other tabs' replies in it."""
         try:
             async with session_scope() as session:
                 await conversation_list.delete_conversation(session, who.user_id, doomed)
@@ -157,5 +163,5 @@ class SidebarState(rx.State):
         chat = await self.get_state(ChatState)
         events = [rx.toast.success("Conversation deleted.")]
         if chat.conversation_id == doomed:  # deleting the open one moves you to a new chat
-            events.append(ChatState.new_chat)
+            events.append(event_of(ChatState.new_chat))
         return events

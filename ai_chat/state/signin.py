@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from ai_chat.auth import accounts
 from ai_chat.auth.accounts import MESSAGES
@@ -21,11 +22,12 @@ def _query(state: rx.State, name: str) -> str:
 
 
 class SigninState(rx.State):
-    ready: bool = False  # the page knows which form to show (no form swaps under the typing)
-    setup: bool = False  # a fresh install: the form creates the admin
-    error: str = ""
-    notice: str = ""
-    invite: str = ""
+    # The page knows which form to show (no form swaps under the typing)
+    ready: rx.Field[bool] = rx.field(False)
+    setup: rx.Field[bool] = rx.field(False)  # a fresh install: the form creates the admin
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    invite: rx.Field[str] = rx.field("")
 
     @rx.var
     def signup_open(self) -> bool:
@@ -36,7 +38,7 @@ class SigninState(rx.State):
         return get_settings().auth_mode
 
     @rx.event
-    async def load(self):
+    async def load(self) -> EventSpec | None:
         """on_load of /signin and /signup: a signed-in visitor goes to the chat."""
         if get_settings().auth_mode != "password" or await signed_in(self) is not None:
             return rx.redirect("/")

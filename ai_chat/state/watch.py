@@ -18,18 +18,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from reflex_base.event import EventSpec
 
 from ai_chat.generation import fanout, runtime
 from ai_chat.state import watch_view as view
+from ai_chat.state._reflex_seam import unproxied
+from ai_chat.state.live_vars import LiveVars
 from ai_chat.state.watch_view import Plan, lost_toast
 from ai_chat.store import conversations as store
 from ai_chat.store.db import read_scope
 from ai_chat.store.models import Message
-
-if TYPE_CHECKING:
-    from ai_chat.state.live import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def in_flight(rows: Sequence[Message]) -> Message | None:
 
 async def settled_rows(
     owner: str, conversation_id: str, message_id: str, generation_id: str = ""
-) -> tuple[list, bool]:
+) -> tuple[list[Message], bool]:
     """The conversation's rows once `message_id` is no longer running: (rows, lost), `lost`
     when its owner was gone and it was recovered here. Rows still in flight: ([], False)."""
     rows = list(await read_rows(owner, conversation_id))
@@ -95,7 +95,7 @@ async def settled_rows(
     return list(await read_rows(owner, conversation_id)), True
 
 
-async def follow(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
+async def follow(state: LiveVars, plan: Plan) -> AsyncIterator[EventSpec]:
     """Another tab's replies in this conversation, live (module docstring)."""
     async with runtime.get_service().fanout.join(plan.conversation_id) as channel:
         seen, shown, shown_generation = channel.version, plan.watched_message, ""
@@ -109,23 +109,23 @@ async def follow(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
                 seen, last_news, idle_since = channel.version, now, now
                 if frame.ended or frame.message_id != shown:
                     async with state:  # e.g. this tab's own reply began: its watcher ends
-                        if not view.watch_wanted(state.__wrapped__, plan.token):
+                        if not view.watch_wanted(unproxied(state), plan.token):
                             return
                     # A reply began (its user turn is stored) or ended: the rows say which.
                     rows = await read_rows(plan.owner, plan.conversation_id)
                     live_id = "" if frame.ended else frame.message_id
                     async with state:
-                        ok = view.watch_sync(state.__wrapped__, plan.token, rows, frame, live_id)
+                        ok = view.watch_sync(unproxied(state), plan.token, rows, frame, live_id)
                     if not ok:
                         return
                     shown, shown_generation = live_id, frame.generation_id
                     continue
                 async with state:
-                    if not view.watch_show(state.__wrapped__, plan.token, frame):
+                    if not view.watch_show(unproxied(state), plan.token, frame):
                         return
                 continue
             async with state:  # a tick: still wanted?
-                if not view.watch_wanted(state.__wrapped__, plan.token):
+                if not view.watch_wanted(unproxied(state), plan.token):
                     return
             if shown and now - last_news >= SILENT_S:
                 rows, lost = await settled_rows(
@@ -133,7 +133,7 @@ async def follow(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
                 )
                 if rows:
                     async with state:
-                        ok = view.watch_sync(state.__wrapped__, plan.token, rows, None, "")
+                        ok = view.watch_sync(unproxied(state), plan.token, rows, None, "")
                     if not ok:
                         return
                     if lost:
@@ -142,18 +142,18 @@ async def follow(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
                 last_news = now
             elif not shown and now - idle_since >= IDLE_S:
                 async with state:
-                    view.watch_quit(state.__wrapped__, plan.token)
+                    view.watch_quit(unproxied(state), plan.token)
                 return
 
 
-async def guard_own(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
+async def guard_own(state: LiveVars, plan: Plan) -> AsyncIterator[EventSpec]:
     """This tab's own reply, whose task runs elsewhere: ended here if its owner is gone.
     Its elapsed time moves each second while it is alive, so only a still one is checked."""
     elapsed, still_since = -1.0, time.monotonic()
     while True:
         await asyncio.sleep(TICK_S)
         async with state:
-            live = state.__wrapped__
+            live = unproxied(state)
             if not view.watch_wanted(live, plan.token) or live.generation_id != plan.own_generation:
                 return  # it ended (its worker told the tab), or the tab moved on
             now_elapsed = live.live_elapsed_s
@@ -168,18 +168,20 @@ async def guard_own(state: LiveState, plan: Plan) -> AsyncIterator[Any]:
         )
         if rows:
             async with state:
-                ended = view.own_lost(state.__wrapped__, plan, rows)
+                ended = view.own_lost(unproxied(state), plan, rows)
             if ended and lost:
                 yield lost_toast()
             return
         still_since = now
 
 
-async def settle_stop(state: LiveState) -> AsyncIterator[Any]:
+async def settle_stop(
+    state: LiveVars, send: Callable[[str], EventSpec]
+) -> AsyncIterator[EventSpec]:
     """Stop always ends in a terminal state: if the reply has not ended `STOP_SETTLE_S`
     after the click, the tab ends it itself (stored as interrupted if its owner is gone)."""
     async with state:
-        clicked = view.stop_target(state.__wrapped__)
+        clicked = view.stop_target(unproxied(state))
     if clicked is None:
         return
     deadline = time.monotonic() + STOP_SETTLE_S
@@ -188,12 +190,12 @@ async def settle_stop(state: LiveState) -> AsyncIterator[Any]:
             return
         await asyncio.sleep(min(left, 0.1))
     async with state:
-        target = view.stop_target(state.__wrapped__)
+        target = view.stop_target(unproxied(state))
     if target is None or target[:3] != clicked[:3]:
         return  # it ended
     message_id, conversation_id, owner, generation_id = target
     rows, lost = await settled_rows(owner, conversation_id, message_id, generation_id)
     async with state:
-        events = view.stop_settled(state.__wrapped__, target, rows, lost)
+        events = view.stop_settled(unproxied(state), target, rows, lost, send)
     for event in events or ():
         yield event

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from ai_chat.generation.fanout import LiveFrame
 from ai_chat.generation.live_reply import LiveSnapshot
+from ai_chat.state.chat import ChatState
+from ai_chat.state.live_vars import LiveVars
 from ai_chat.state.views import ChatMessage
-from ai_chat.store.models import new_id
+from ai_chat.store.models import Message, new_id
 
-if TYPE_CHECKING:
-    from ai_chat.state.chat import ChatState
-    from ai_chat.state.live import LiveState
+# (message, conversation, owner, generation) of a Stop in progress
+StopTarget = tuple[str, str, str, str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,11 +40,11 @@ UNCONFIRMED_STOP = (
 )
 
 
-def lost_toast():
+def lost_toast() -> EventSpec:
     return rx.toast.warning(LOST)
 
 
-def new_watch(live: LiveState, chat: ChatState, own: bool = False, watched: str = "") -> bool:
+def new_watch(live: LiveVars, chat: ChatState, own: bool = False, watched: str = "") -> bool:
     """Sets up a watcher for the conversation shown (started by `LiveState.watch`)."""
     if not chat.conversation_id or not live._owner_id:
         return False
@@ -53,7 +55,7 @@ def new_watch(live: LiveState, chat: ChatState, own: bool = False, watched: str 
     return True
 
 
-def watch_plan(live) -> Plan | None:
+def watch_plan(live: LiveVars) -> Plan | None:
     if not live._watch_token or live._watch_claimed or not live._owner_id:
         return None
     live._watch_claimed, live._watch_beat = True, time.time()
@@ -68,7 +70,7 @@ def watch_plan(live) -> Plan | None:
     )
 
 
-def watch_wanted(live, token: str) -> bool:
+def watch_wanted(live: LiveVars, token: str) -> bool:
     wanted = live._watch_token == token and (
         live._watch_own or live._watch_cid == live.conversation_id
     )
@@ -77,12 +79,12 @@ def watch_wanted(live, token: str) -> bool:
     return wanted
 
 
-def watch_quit(live, token: str) -> None:
+def watch_quit(live: LiveVars, token: str) -> None:
     if live._watch_token == token:
         live._watch_token = ""
 
 
-def watch_show(live, token: str, frame: LiveFrame) -> bool:
+def watch_show(live: LiveVars, token: str, frame: LiveFrame) -> bool:
     if not watch_wanted(live, token):
         return False
     if live.watching and live.live_message_id == frame.message_id:
@@ -100,7 +102,9 @@ def watch_show(live, token: str, frame: LiveFrame) -> bool:
     return True
 
 
-def watch_sync(live, token: str, rows, frame: LiveFrame | None, live_id: str) -> bool:
+def watch_sync(
+    live: LiveVars, token: str, rows: Sequence[Message], frame: LiveFrame | None, live_id: str
+) -> bool:
     """The conversation as stored, with `live_id` (another tab's reply) shown live."""
     if not watch_wanted(live, token):
         return False
@@ -116,7 +120,11 @@ def watch_sync(live, token: str, rows, frame: LiveFrame | None, live_id: str) ->
 
 
 def watch_begin(
-    live, message_id: str, generation_id: str = "", text: str = "", status: str = "thinking"
+    live: LiveVars,
+    message_id: str,
+    generation_id: str = "",
+    text: str = "",
+    status: str = "thinking",
 ) -> None:
     live.generation_id, live.live_message_id = generation_id, message_id
     live._assign(
@@ -136,12 +144,12 @@ def watch_begin(
         live._show(LiveSnapshot(generation_id, text, status, 0, 0.0))
 
 
-def unwatch(live) -> None:
+def unwatch(live: LiveVars) -> None:
     live._end()
     live._assign(watching=False, live_conversation_id="")
 
 
-def own_lost(live, plan: Plan, rows) -> bool:
+def own_lost(live: LiveVars, plan: Plan, rows: Sequence[Message]) -> bool:
     if live.generation_id != plan.own_generation:
         return False
     live._end()
@@ -151,7 +159,7 @@ def own_lost(live, plan: Plan, rows) -> bool:
     return True
 
 
-def stop_target(live) -> tuple[str, str, str, str] | None:
+def stop_target(live: LiveVars) -> StopTarget | None:
     """(message, conversation, owner, generation) of the Stop in progress, if any (the
     generation id may arrive after the click, with a watcher's first frame)."""
     if not live.stopping or not (live.generating or live.watching):
@@ -160,7 +168,13 @@ def stop_target(live) -> tuple[str, str, str, str] | None:
     return (live.live_message_id, live.live_conversation_id, owner, live.generation_id)
 
 
-def stop_settled(live, target, rows, lost: bool):
+def stop_settled(
+    live: LiveVars,
+    target: StopTarget,
+    rows: Sequence[Message],
+    lost: bool,
+    send: Callable[[str], EventSpec],
+) -> list[EventSpec] | None:
     """`rows`: the conversation once the reply is no longer running ([]: it still runs
     and did not answer the stop: the tab ends it on its own, as last seen)."""
     now = stop_target(live)
@@ -178,15 +192,16 @@ def stop_settled(live, target, rows, lost: bool):
                 error=UNCONFIRMED_STOP,
             )
         )
-    queued, live._queued_text = live._queued_text, ""  # sent after the stop: sent now
-    unwatch(live) if live.watching else live._end()
+    queued = live._take_queued()  # sent after the stop: sent now
+    if live.watching:
+        unwatch(live)
+    else:
+        live._end()
     if rows and shown:
         live._chat()._sync_rows(rows, "")
-    events: list = [lost_toast()] if lost else []
+    events = [lost_toast()] if lost else []
     if not rows:
         events.append(rx.toast.warning(UNCONFIRMED_STOP))
     if queued:  # it starts a turn, or comes back to the box with the reason
-        from ai_chat.state.chat import COMPOSER_ID, ChatState
-
-        events.append(ChatState.send({COMPOSER_ID: queued}))
+        events.append(send(queued))
     return events

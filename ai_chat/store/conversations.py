@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ai_chat.store.columns import as_utc as as_utc  # re-exported for its importers
+from ai_chat.store.db import run_sync
 from ai_chat.store.models import Conversation, Message
 from ai_chat.store.text import clean_text
 
 # No temperature: API version 2026-10-21 (SDK 2.x) rejects sampling parameters with a 400.
 SETTING_FIELDS = ("model", "system_prompt", "max_output_tokens", "thinking_budget")
+Settings = Mapping[str, object]  # per-conversation settings by field name
 
 
 class ConversationNotFound(LookupError):
@@ -42,23 +44,23 @@ _MESSAGES = (
 
 
 def create_conversation_sync(
-    session: Session, owner: str, title: str = "", settings: dict | None = None
+    session: Session, owner: str, title: str = "", settings: Settings | None = None
 ) -> Conversation:
-    conversation = Conversation(
-        owner=owner, title=clean_text(title)[:200], **_settings_only(settings or {})
-    )
+    conversation = Conversation(owner=owner, title=clean_text(title)[:200])
+    for key, value in _settings_only(settings or {}).items():
+        setattr(conversation, key, value)
     session.add(conversation)
     session.flush()
     return conversation
 
 
 async def create_conversation(
-    session: AsyncSession, owner: str, title: str = "", settings: dict | None = None
+    session: AsyncSession, owner: str, title: str = "", settings: Settings | None = None
 ) -> Conversation:
-    return await session.run_sync(create_conversation_sync, owner, title, settings)
+    return await run_sync(session, create_conversation_sync, owner, title, settings)
 
 
-def _settings_only(values: dict) -> dict:
+def _settings_only(values: Settings) -> dict[str, object]:
     # Text as every backend stores it (store/text.py): the system prompt is typed by a person.
     return {
         k: clean_text(v) if isinstance(v, str) else v
@@ -68,7 +70,7 @@ def _settings_only(values: dict) -> dict:
 
 
 async def update_settings(
-    session: AsyncSession, owner: str, conversation_id: str, values: dict
+    session: AsyncSession, owner: str, conversation_id: str, values: Settings
 ) -> Conversation:
     conversation = await require_conversation(session, owner, conversation_id)
     for key, value in _settings_only(values).items():
@@ -88,7 +90,7 @@ def get_conversation_sync(
 async def get_conversation(
     session: AsyncSession, owner: str, conversation_id: str
 ) -> Conversation | None:
-    return await session.run_sync(get_conversation_sync, owner, conversation_id)
+    return await run_sync(session, get_conversation_sync, owner, conversation_id)
 
 
 def require_conversation_sync(
@@ -103,7 +105,7 @@ def require_conversation_sync(
 async def require_conversation(
     session: AsyncSession, owner: str, conversation_id: str
 ) -> Conversation:
-    return await session.run_sync(require_conversation_sync, owner, conversation_id)
+    return await run_sync(session, require_conversation_sync, owner, conversation_id)
 
 
 def list_messages_sync(session: Session, owner: str, conversation_id: str) -> Sequence[Message]:
@@ -120,7 +122,7 @@ def _messages(session: Session, conversation_id: str) -> Sequence[Message]:
 async def list_messages(
     session: AsyncSession, owner: str, conversation_id: str
 ) -> Sequence[Message]:
-    return await session.run_sync(list_messages_sync, owner, conversation_id)
+    return await run_sync(session, list_messages_sync, owner, conversation_id)
 
 
 def truncate_from_sync(session: Session, owner: str, conversation_id: str, message_id: str) -> int:
@@ -144,7 +146,7 @@ def truncate_from_sync(session: Session, owner: str, conversation_id: str, messa
 async def truncate_from(
     session: AsyncSession, owner: str, conversation_id: str, message_id: str
 ) -> int:
-    return await session.run_sync(truncate_from_sync, owner, conversation_id, message_id)
+    return await run_sync(session, truncate_from_sync, owner, conversation_id, message_id)
 
 
 def provisional_title(text: str, limit: int = 60) -> str:
@@ -153,8 +155,11 @@ def provisional_title(text: str, limit: int = 60) -> str:
     return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we write is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def claim_conversations(session: Session, from_owner: str, to_owner: str) -> int:
+    """Every conversation of `from_owner` goes to `to_owner` (the single-user era's ones to
+    the first admin); returns how many."""
+    result = session.exec(
+        sa.update(Conversation).where(col(Conversation.owner) == from_owner).values(owner=to_owner)
+    )
+    count: int = result.rowcount or 0
+    return count

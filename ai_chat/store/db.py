@@ -1,20 +1,18 @@
 """Async engines and sessions, one engine per URL per process.
 
-SQLite (the embedded default) gets WAL (readers never block the writer), a 30 s busy
-timeout, and, within a process, one writing session at a time: under a burst of concurrent
-turns its single writer would otherwise time out and fail turns with "database is locked"
-(measured by the benchmark suite at 200 streams). Reads (`read_scope`) skip that queue:
-at 200 streams the sidebar and page loads waiting behind the turn writes delayed every
-turn's end by seconds. PostgreSQL needs none of this.
+SQLite (the embedded default) gets WAL (readers never block the writer), a busy timeout,
+and, within a process, one writing session at a time: under a burst of concurrent turns its
+single writer would otherwise time out and fail turns with "database is locked". Reads
+(`read_scope`) skip that queue, so sidebar and page loads never wait behind turn writes.
+PostgreSQL needs none of this.
 
 `run_write` / `run_read` run a plain function of a sync Session as one unit: on SQLite
-directly on the event loop over the standard sqlite3 driver (a turn's write is well under a
-millisecond in WAL mode). Through aiosqlite every cursor, statement, fetch and commit is a
-round trip to its thread (~13 for a turn's write), each waiting for a full loop iteration on a
-busy server: at 200 streaming replies users waited 10 s between Send and the first token,
-queued behind writes. A worker thread instead measured worse: GIL hand-offs between it and
-the busy loop cost up to 5 ms per statement. The write queue's lock is held around the call,
-so no aiosqlite write transaction (the UI's renames, settings) is open meanwhile.
+directly on the event loop over the standard sqlite3 driver (a turn's write is short in WAL
+mode). Through aiosqlite every cursor, statement, fetch and commit would be a round trip to
+its thread, each waiting for a full loop iteration on a busy server, and a worker thread
+would pay GIL hand-offs with the busy loop per statement; docs/PERFORMANCE.md has what each
+cost. The write queue's lock is held around the call, so no aiosqlite write transaction
+(the UI's renames, settings) is open meanwhile.
 """
 
 from __future__ import annotations
@@ -24,18 +22,19 @@ import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.config import get_settings
 
 SQLITE_BUSY_TIMEOUT_S = 30
-P = ParamSpec("P")
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 _engines: dict[str, AsyncEngine] = {}
 _sync_engines: dict[str, Engine] = {}
@@ -69,16 +68,16 @@ def get_engine(url: str | None = None) -> AsyncEngine:
             engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
         else:
-            # Kept open, none on overflow: a burst of turn starts opened and closed overflow
-            # connections over and over (asyncpg's connect and the prepared statements it
-            # forgets cost ~7 % of a turn's CPU). Same most-at-once as SQLAlchemy's 5 + 10.
+            # Kept open, none on overflow: a burst of turn starts would open and close
+            # overflow connections over and over, paying asyncpg's connect and the prepared
+            # statements it forgets each time. Same most-at-once as SQLAlchemy's 5 + 10.
             size = get_settings().db_pool_size
             engine = create_async_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=0)
         _engines[url] = engine
     return _engines[url]
 
 
-def _serialized(url: str) -> contextlib.AbstractAsyncContextManager:
+def _serialized(url: str) -> contextlib.AbstractAsyncContextManager[object]:
     if not _is_sqlite(url):
         return contextlib.nullcontext()
     loop = asyncio.get_running_loop()
@@ -99,7 +98,9 @@ def _sync_engine(url: str) -> Engine:
     return _sync_engines[sync]
 
 
-def _in_session(engine: Engine, work: Callable[..., T], args: tuple, *, commit: bool) -> T:
+def _in_session(
+    engine: Engine, work: Callable[[Session, *Args], T], args: tuple[*Args], *, commit: bool
+) -> T:
     with Session(engine, expire_on_commit=False) as session:
         result = work(session, *args)
         if commit:
@@ -107,27 +108,34 @@ def _in_session(engine: Engine, work: Callable[..., T], args: tuple, *, commit: 
         return result
 
 
-async def run_write(
-    work: Callable[Concatenate[Session, P], T], *args: P.args, url: str | None = None
-) -> T:
+async def run_sync(session: AsyncSession, work: Callable[[Session, *Args], T], *args: *Args) -> T:
+    """`work(sync_session, *args)` on `session`'s connection (`AsyncSession.run_sync`)."""
+
+    def call(sync_session: OrmSession) -> T:
+        # sqlmodel's AsyncSession hands `run_sync` its own Session class (its
+        # `sync_session_class`); SQLAlchemy's signature only promises the base class.
+        return work(cast(Session, sync_session), *args)
+
+    return await session.run_sync(call)
+
+
+async def run_write(work: Callable[[Session, *Args], T], *args: *Args, url: str | None = None) -> T:
     """`work(session, *args)` in one committed transaction (rolled back if it raises)."""
     url = url or get_settings().async_db_url
     if _is_sqlite(url):
         async with _serialized(url):
             return _in_session(_sync_engine(url), work, args, commit=True)
     async with session_scope(url) as session:
-        return await session.run_sync(work, *args)
+        return await run_sync(session, work, *args)
 
 
-async def run_read(
-    work: Callable[Concatenate[Session, P], T], *args: P.args, url: str | None = None
-) -> T:
+async def run_read(work: Callable[[Session, *Args], T], *args: *Args, url: str | None = None) -> T:
     """`work(session, *args)` for reading: nothing is committed, no write queue."""
     url = url or get_settings().async_db_url
     if _is_sqlite(url):
         return _in_session(_sync_engine(url), work, args, commit=False)
     async with read_scope(url) as session:
-        return await session.run_sync(work, *args)
+        return await run_sync(session, work, *args)
 
 
 @asynccontextmanager

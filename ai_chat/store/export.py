@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
-from ai_chat.store.conversations import as_utc
+from ai_chat.store.columns import as_utc
 from ai_chat.store.models import Conversation, Message
 
 _STATUS_NOTES = {
@@ -26,9 +27,9 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message]) -> str:
 
 
 def to_json(conversation: Conversation, messages: Sequence[Message]) -> str:
-    def stamp(value) -> str | None:
-        value = as_utc(value)
-        return value.isoformat() if value else None
+    def stamp(value: datetime | None) -> str | None:
+        moment = as_utc(value)
+        return moment.isoformat() if moment else None
 
     return json.dumps(
         {

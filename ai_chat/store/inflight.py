@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -21,7 +22,7 @@ from ai_chat.store.conversations import require_conversation_sync
 from ai_chat.store.models import Message, MessageStatus
 from ai_chat.store.text import clean_text
 
-_T: sa.Table = Message.__table__  # type: ignore[attr-defined]
+_T: sa.Table = Message.__table__  # type: ignore[attr-defined]  # set by SQLModel, undeclared
 _IN_FLIGHT = _T.c.lease_until.isnot(None)
 
 
@@ -52,7 +53,8 @@ class InFlight:
 
 
 def _checkpoint(append: bool) -> sa.Update:
-    content, thinking = sa.bindparam("v_content"), sa.bindparam("v_thinking")
+    content: sa.BindParameter[Any] = sa.bindparam("v_content")
+    thinking: sa.BindParameter[Any] = sa.bindparam("v_thinking")
     return (
         sa.update(_T)
         .where(_T.c.id == sa.bindparam("p_id"), _IN_FLIGHT)

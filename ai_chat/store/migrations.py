@@ -40,6 +40,9 @@ def drift(sync_url: str) -> list[Any]:
     engine = create_engine(sync_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+            found: list[Any] = compare_metadata(
+                MigrationContext.configure(connection), SQLModel.metadata
+            )
+            return found
     finally:
         engine.dispose()

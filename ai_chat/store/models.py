@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
+# Re-exported: the app imports ids and clocks with the tables.
+from ai_chat.store.columns import TIMESTAMP
+from ai_chat.store.columns import new_id as new_id
+from ai_chat.store.columns import utcnow as utcnow
 
 
 class Role(str, enum.Enum):
@@ -40,18 +36,14 @@ class MessageStatus(str, enum.Enum):
         return self not in (MessageStatus.THINKING, MessageStatus.STREAMING)
 
 
-# Timezone-aware timestamps on every backend (SQLite stores them as text).
-_TS = sa.DateTime(timezone=True)
-
-
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     owner: str = Field(index=True, max_length=64)
     title: str = Field(default="", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=_TS, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP, index=True)
     # Per-conversation settings; None = the server default (AI_CHAT_* env).
     model: str | None = Field(default=None, max_length=64)
     system_prompt: str = Field(default="", sa_type=sa.Text)
@@ -88,18 +80,18 @@ class Message(SQLModel, table=True):
     cache_creation_input_tokens: int | None = None
     request_id: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, sa_type=sa.Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
-    completed_at: datetime | None = Field(default=None, sa_type=_TS)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+    completed_at: datetime | None = Field(default=None, sa_type=TIMESTAMP)
     # A reply in flight: its worker renews this (checkpoints); once it has passed, the
     # worker is gone and the reply is stored as interrupted. None once the reply ended.
-    lease_until: datetime | None = Field(default=None, sa_type=_TS)
+    lease_until: datetime | None = Field(default=None, sa_type=TIMESTAMP)
 
 
 @dataclasses.dataclass(slots=True)
 class MessageRow:
     """A `message` row as a turn writes it (a Core INSERT) and hands it on: the columns of
-    `Message`, with its defaults. Building the ORM model sets each field through SQLAlchemy's
-    instrumentation, 65-115 µs a message, and a turn writes two."""
+    `Message`, with its defaults. A plain dataclass, because building the ORM model sets each
+    field through SQLAlchemy's instrumentation, on the hot path twice a turn."""
 
     conversation_id: str
     seq: int
@@ -123,5 +115,5 @@ class MessageRow:
 
 
 # The account tables live in users.py; imported here so that every importer of the models
-# (alembic, `reflex db`, the app) registers them too.
+# (alembic, `reflex db`, the app) registers them too. users.py imports only `columns`.
 from ai_chat.store import users as _users  # noqa: E402, F401

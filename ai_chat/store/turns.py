@@ -11,19 +11,21 @@ conversation at once each get their question and reply side by side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ai_chat.store.conversations import (
     ConversationNotFound,
+    Settings,
     create_conversation_sync,
     provisional_title,
     require_conversation_sync,
     truncate_from_sync,
 )
+from ai_chat.store.db import run_sync
 from ai_chat.store.models import (
     Conversation,
     Message,
@@ -37,9 +39,9 @@ from ai_chat.store.text import clean_optional, clean_text
 
 # The statements are built once, with bound parameters (see conversations.py).
 # A turn's history, as plain rows: all it is used for is what Claude is sent and the next
-# seq, and loading every prior turn as an ORM object (identity map, instrumented state) cost
-# ~20 µs a message on each turn: on SQLite ~20 ms of a worker's loop at 500 prior turns.
-_MESSAGE_TABLE: sa.Table = Message.__table__  # type: ignore[attr-defined]
+# seq, and loading every prior turn as an ORM object (identity map, instrumented state)
+# would cost per prior message on every turn, on the worker's event loop with SQLite.
+_MESSAGE_TABLE: sa.Table = Message.__table__  # type: ignore[attr-defined]  # set by SQLModel, undeclared
 _HISTORY = (
     sa.select(*(_MESSAGE_TABLE.c[name] for name in ("seq", "role", "content", "status")))
     .where(_MESSAGE_TABLE.c.conversation_id == sa.bindparam("p_cid"))
@@ -53,13 +55,17 @@ _LAST_TURN = (
 )
 # A turn's end dates its conversation: one UPDATE, whose row count also says it exists. It
 # and the message INSERT below run on the session's connection, outside the ORM: neither
-# row is loaded in the session, and the ORM's unit of work was a third of a turn's store CPU.
+# row is loaded in the session, and the ORM's unit of work would add to every turn's write.
 _TOUCH = (
     sa.update(Conversation)
-    .where(Conversation.id == sa.bindparam("p_cid"), Conversation.owner == sa.bindparam("p_owner"))
+    .where(
+        col(Conversation.id) == sa.bindparam("p_cid"),
+        col(Conversation.owner) == sa.bindparam("p_owner"),
+    )
     .values(updated_at=sa.bindparam("p_now"))
 )
 _INSERT_MESSAGE = sa.insert(_MESSAGE_TABLE)
+TurnRow = sa.Row[*tuple[Any, ...]]  # a row of message columns, read by name
 _MESSAGE_COLUMNS = tuple(column.name for column in _MESSAGE_TABLE.columns)
 # What the turn path writes (a row) or a caller built (the ORM model): the same columns.
 AnyMessage = TypeVar("AnyMessage", Message, MessageRow)
@@ -86,15 +92,16 @@ def _insert_messages(session: Session, *messages: MessageRow) -> None:
     session.connection().execute(_INSERT_MESSAGE, rows)
 
 
-def user_seq_after(last: sa.Row | None) -> int:
+def user_seq_after(last: TurnRow | None) -> int:
     """The seq of a user turn after `last` (seq, role): a user turn's successor is kept for
     its reply."""
     if last is None:
         return 0
-    return last.seq + (2 if last.role == Role.USER.value else 1)
+    seq: int = last.seq
+    return seq + (2 if last.role == Role.USER.value else 1)
 
 
-def _last_turn(session: Session, conversation_id: str) -> sa.Row | None:
+def _last_turn(session: Session, conversation_id: str) -> TurnRow | None:
     return session.connection().execute(_LAST_TURN, {"p_cid": conversation_id}).first()
 
 
@@ -153,8 +160,8 @@ async def add_user_message(
     message_id: str | None = None,
     reply: MessageRow | None = None,
 ) -> MessageRow:
-    return await session.run_sync(
-        add_user_message_sync, owner, conversation_id, content, message_id, reply
+    return await run_sync(
+        session, add_user_message_sync, owner, conversation_id, content, message_id, reply
     )
 
 
@@ -180,7 +187,7 @@ def _end_reply(session: Session, owner: str, message: AnyMessage) -> None:
 async def save_assistant_message(
     session: AsyncSession, owner: str, message: AnyMessage
 ) -> AnyMessage:
-    return await session.run_sync(save_assistant_message_sync, owner, message)
+    return await run_sync(session, save_assistant_message_sync, owner, message)
 
 
 # The end of a reply written at its turn's start: everything but its identity and place.
@@ -222,7 +229,7 @@ def append_assistant_message_sync(session: Session, owner: str, message: AnyMess
     return save_assistant_message_sync(session, owner, message)
 
 
-def _history(session: Session, conversation_id: str) -> Sequence[sa.Row]:
+def _history(session: Session, conversation_id: str) -> Sequence[TurnRow]:
     """The turns of a conversation checked to be the owner's: rows of seq, role, content and
     status, in order."""
     return session.connection().execute(_HISTORY, {"p_cid": conversation_id}).all()
@@ -230,7 +237,7 @@ def _history(session: Session, conversation_id: str) -> Sequence[sa.Row]:
 
 def history_sync(
     session: Session, owner: str, conversation_id: str
-) -> tuple[Conversation, Sequence[sa.Row]]:
+) -> tuple[Conversation, Sequence[TurnRow]]:
     conversation = require_conversation_sync(session, owner, conversation_id)
     return conversation, _history(session, conversation_id)
 
@@ -242,9 +249,9 @@ def start_turn_sync(
     user_text: str,
     user_message_id: str | None,
     replace_from_message_id: str | None = None,
-    new_conversation_settings: dict | None = None,
+    new_conversation_settings: Settings | None = None,
     reply: MessageRow | None = None,
-) -> tuple[Conversation, Sequence[sa.Row], MessageRow]:
+) -> tuple[Conversation, Sequence[TurnRow], MessageRow]:
     """The user's turn (and `reply` in flight after it): in a new conversation
     (`conversation_id` None) or replacing a turn and all later ones. Returns the
     conversation, the history before this turn (what Claude is sent besides it, so the user

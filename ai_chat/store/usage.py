@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from ai_chat.store.models import Conversation, Message, Role
 
@@ -22,9 +22,9 @@ class ModelUsage:
 
 
 def usage_since(session: Session, owner: str, since: datetime) -> list[ModelUsage]:
-    rows = session.exec(
-        select(
-            Message.model,
+    query = (
+        sa.select(
+            col(Message.model),
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(Message.input_tokens), 0),
             sa.func.coalesce(sa.func.sum(Message.output_tokens), 0),
@@ -33,10 +33,11 @@ def usage_since(session: Session, owner: str, since: datetime) -> list[ModelUsag
         )
         .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
         .where(
-            Conversation.owner == owner,
-            Message.role == Role.ASSISTANT.value,
+            col(Conversation.owner) == owner,
+            col(Message.role) == Role.ASSISTANT.value,
             col(Message.created_at) >= since,
         )
-        .group_by(Message.model)
-    ).all()
-    return [ModelUsage(model or "", *map(int, numbers)) for model, *numbers in rows]
+        .group_by(col(Message.model))
+    )
+    rows = session.connection().execute(query).all()
+    return [ModelUsage(model or "", *(int(n or 0) for n in numbers)) for model, *numbers in rows]

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from ai_chat.store.conversations import as_utc
-from ai_chat.store.models import _TS, new_id, utcnow
+from ai_chat.store.columns import TIMESTAMP, as_utc, new_id, utcnow
 
 # Conversations of the single-user days belong to the first admin (claimed at setup).
 LEGACY_OWNER = "local"
@@ -34,7 +33,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(default="", max_length=255)  # "" : proxy users, no password
     is_admin: bool = False
     status: str = Field(default=UserStatus.ACTIVE.value, max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
     # Per-user limits; None = the server default (AI_CHAT_LIMIT_*), 0 = unlimited.
     messages_per_minute: int | None = None
     concurrent_replies: int | None = None
@@ -47,9 +46,9 @@ class AuthSession(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(foreign_key="app_user.id", index=True, max_length=32)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
-    last_used_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
-    expires_at: datetime = Field(sa_type=_TS)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+    last_used_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+    expires_at: datetime = Field(sa_type=TIMESTAMP)
 
 
 class Invite(SQLModel, table=True):
@@ -57,8 +56,8 @@ class Invite(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     created_by: str = Field(foreign_key="app_user.id", max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
-    expires_at: datetime = Field(sa_type=_TS)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+    expires_at: datetime = Field(sa_type=TIMESTAMP)
     used_by: str | None = Field(default=None, max_length=32)
 
 
@@ -106,18 +105,6 @@ def create_user(
     return user
 
 
-def claim_legacy_conversations(session: Session, owner_id: str) -> int:
-    """The single-user era's conversations (owner "local") go to `owner_id`."""
-    from ai_chat.store.models import Conversation
-
-    result = session.exec(  # type: ignore[call-overload]
-        sa.update(Conversation)
-        .where(col(Conversation.owner) == LEGACY_OWNER)
-        .values(owner=owner_id)
-    )
-    return result.rowcount or 0
-
-
 def add_session(session: Session, user_id: str, token: str, lifetime: timedelta) -> AuthSession:
     now = utcnow()
     row = AuthSession(
@@ -145,7 +132,7 @@ def session_user(session: Session, token: str) -> tuple[AuthSession, User] | Non
 
 def renew_session(session: Session, session_id: str, lifetime: timedelta) -> None:
     now = utcnow()
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         sa.update(AuthSession)
         .where(col(AuthSession.id) == session_id)
         .values(last_used_at=now, expires_at=now + lifetime)
@@ -163,7 +150,7 @@ def delete_sessions(
         query = query.where(AuthSession.id != except_id)
     ids = list(session.exec(query).all())
     if ids:
-        session.exec(sa.delete(AuthSession).where(col(AuthSession.id).in_(ids)))  # type: ignore[call-overload]
+        session.exec(sa.delete(AuthSession).where(col(AuthSession.id).in_(ids)))
     return ids
 
 

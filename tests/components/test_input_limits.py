@@ -5,9 +5,11 @@ proves the behaviour); these catch a field that lost its limit, in seconds."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from ai_chat.components.composer import PAGE_SCRIPT, composer
+from ai_chat.components.composer import composer
 from ai_chat.components.message import message_bubble
+from ai_chat.components.page_script import PAGE_SCRIPT_ASSET, page_script
 from ai_chat.components.settings import settings_dialog
 from ai_chat.config import get_settings
 from ai_chat.state.chat import ChatState
@@ -32,13 +34,21 @@ def test_the_system_prompt_carries_its_limit():
     assert _attr(str(settings_dialog(max_prompt_chars=7).render()), "data-max-chars") == ["7"]
 
 
+PAGE_SCRIPT = (Path(__file__).parents[2] / "assets" / PAGE_SCRIPT_ASSET).read_text("utf-8")
+
+
+def test_the_page_loads_its_script_from_assets():
+    rendered = str(page_script().render())
+    assert re.search(rf'src:"/{re.escape(PAGE_SCRIPT_ASSET)}\?v=[0-9a-f]+"', rendered), rendered
+
+
 def test_the_page_script_refuses_before_react_sends():
     # Capture on the window runs before React's listener on the root; both stops are needed:
     # preventDefault (no page navigation) and stopImmediatePropagation (no send).
     assert "window.addEventListener('submit'" in PAGE_SCRIPT
     assert "e.preventDefault(); e.stopImmediatePropagation();" in PAGE_SCRIPT
     assert "}, true);" in PAGE_SCRIPT
-    PAGE_SCRIPT.encode("utf-8")  # no stray surrogate from a mistyped escape
+    assert r"/[\uD800-\uDBFF][\uDC00-\uDFFF]/g" in PAGE_SCRIPT  # counts code points
 
 
 def test_a_too_deep_reply_renders_as_plain_text_with_a_note():

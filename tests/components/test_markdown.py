@@ -1,12 +1,13 @@
 """What safe_markdown compiles to: checked on the generated JS, no browser needed.
 
-The browser proves behaviour (tests/browser/test_rendering_safety.py); these catch a
+The browser proves behaviour (tests/e2e/test_rendering_safety_browser.py); these catch a
 regression in seconds, e.g. someone re-enabling raw HTML or dropping the image guard.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import reflex as rx
@@ -59,14 +60,14 @@ def test_code_blocks_keep_highlighting_and_copy_client_side() -> None:
     pre = _renderer(code, "pre")
     assert "SyntaxHighlighter" in pre
     assert '"aria-label":"Copy code"' in pre
-    assert "navigator.clipboard" in pre
-    assert 'writeText((components == null ? "" : children))' in pre
+    # Copies the same text the block shows, through the page script (assets/chat_page.js).
+    assert 'window.aiChat?.copyCode((components == null ? "" : children), ...args)' in pre
     assert "addEvents" not in pre  # no trip through Reflex's event queue
 
 
 def test_takes_a_var() -> None:
     # A Var, as message.py passes it (no State subclass here: it would join the app's tree).
-    rendered, _ = _compiled(rx.Var("message.content", _var_type=str))
+    rendered, _ = _compiled(rx.Var("message.content").to(str))
     assert "message.content" in rendered
 
 
@@ -81,4 +82,11 @@ def test_code_blocks_never_show_undefined_for_an_empty_fence() -> None:
     _, code = _compiled()
     pre = _renderer(code, "pre")
     assert '(components == null ? "" : children)' in pre
-    assert "writeText((components == null" in pre  # Copy copies the same text
+    assert 'copyCode((components == null ? "" : children)' in pre  # Copy copies the same text
+
+
+def test_copy_function_is_defined_by_the_page_script() -> None:
+    # The renderer calls window.aiChat.copyCode; assets/chat_page.js must define it.
+    script = (Path(__file__).parents[2] / "assets" / "chat_page.js").read_text()
+    assert "window.aiChat = window.aiChat || {" in script
+    assert "copyCode(text, e) {" in script

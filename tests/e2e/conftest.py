@@ -30,11 +30,12 @@ from typing import Any
 import psutil
 import pytest
 
+from ai_chat.config import STOCK_SWITCHES
 from ai_chat.store.migrations import upgrade
-from benchmarks import servers
-from benchmarks.servers import bun_path, free_port, private_web_workdir
 from tests.conftest import service_missing
 from tests.e2e.accounts import Account, Accounts, add_session_cookie
+from tests.support import servers
+from tests.support.servers import bun_path, free_port, private_web_workdir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -170,7 +171,8 @@ def _serve_app(
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("ANTHROPIC_", "AI_CHAT_"))  # default settings, then `extra`
+        # Default settings, then `extra`; a stock-path switch of the run reaches the app.
+        if not k.startswith(("ANTHROPIC_", "AI_CHAT_")) or k in STOCK_SWITCHES
     }
     env.update(extra)
     env.update(

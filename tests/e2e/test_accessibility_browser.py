@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import service_missing
+from tests.e2e.barriers import transitions_done
 from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ROOT, ServedApp
 
@@ -56,7 +57,7 @@ def test_no_wcag_aa_violations(page: Page, served_app: ServedApp, theme: str):
     if theme == "dark":
         page.get_by_role("button", name="Toggle dark mode", exact=True).click()
         page.wait_for_function("document.documentElement.classList.contains('dark')")
-    page.wait_for_timeout(400)  # let the theme's colour transition settle before measuring
+    transitions_done(page)  # the theme's colour transition has settled before measuring
     assert _axe(page, theme) == []
 
 

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ai_chat.store.migrations import upgrade
-from benchmarks import servers
-from benchmarks.redis_ops import flush, free_db
 from tests.conftest import fresh_postgres, service_missing
+from tests.support import servers
+from tests.support.redis_db import flush, free_db
 
 from .accounts import add_session_cookie
 from .chat_page import (
@@ -156,6 +156,8 @@ def _cluster_page(browser: Any, app: ServedApp, accounts: Any) -> Page:
     return context.new_page()
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_with_3_workers_second_tabs_see_it_live_and_stop_it(
     browser: Any, cluster_app: ServedApp, cluster_accounts: Any
 ):
@@ -168,6 +170,8 @@ def test_with_3_workers_second_tabs_see_it_live_and_stop_it(
         first.context.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_with_3_workers_a_tab_whose_worker_dies_is_not_stuck(
     browser: Any, cluster_app: ServedApp, cluster_accounts: Any
 ):

@@ -9,10 +9,12 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from tests.e2e.accounts import Account
+from tests.e2e.barriers import rendered
 from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ServedApp
 
 TURNS = 200
+LIVE_LENGTH = "() => document.querySelector('#live-reply .message-body')?.innerText.length ?? 0"
 REPLY = (
     "Here is **part {i}** of the answer, with a list:\n\n- one\n- two\n\n"
     "```python\nprint({i})\n```\n"
@@ -91,7 +93,10 @@ def test_long_conversation_loads_and_only_the_live_reply_rerenders(
     jump = page.get_by_role("button", name="Jump to latest", exact=True)
     expect(jump).to_be_visible()
     top = log.evaluate("el => el.scrollTop")
-    page.wait_for_timeout(300)  # more text arrives meanwhile; the reader is not dragged down
+    shown = page.evaluate(LIVE_LENGTH)
+    # More text arrives meanwhile (a push after the scroll); the reader is not dragged down.
+    page.wait_for_function(f"({LIVE_LENGTH})() > {shown}")
+    rendered(page)
     assert log.evaluate("el => el.scrollTop") == top
     jump.click()
     page.wait_for_function(

@@ -20,8 +20,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ai_chat.store.migrations import upgrade
-from benchmarks import servers
-from benchmarks.servers import bun_path, free_port, private_web_workdir
+from tests.support import servers
+from tests.support.servers import bun_path, free_port, private_web_workdir
 
 from .accounts import PASSWORD, add_session_cookie, post_form
 from .chat_page import (

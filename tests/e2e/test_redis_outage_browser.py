@@ -25,16 +25,16 @@ from ai_chat.auth.identity import SESSION_COOKIE
 from ai_chat.reflex_redis import REDIS_DOWN_TOAST
 from ai_chat.store import users as user_store
 from ai_chat.store.migrations import upgrade
-from benchmarks import servers
 from tests.conftest import service_missing, sync_url
 from tests.redis_outage.own_redis import OwnRedis
+from tests.support import servers
 
 from .accounts import PASSWORD, _hasher, post_form, sign_in
 from .chat_page import ASSISTANT, button, conversation_id, open_chat, send_with_enter, wait_streamed
 from .conftest import ARTIFACTS, ServedApp
 from .test_accessibility_browser import AXE, WCAG_AA
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis]  # its own redis-server
 
 BANNER = "#degraded-banner"
 WORKERS = 2

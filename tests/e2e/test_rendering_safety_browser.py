@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.e2e.accounts import Account, add_session_cookie
+from tests.e2e.barriers import popups_settled, requests_settled
 from tests.e2e.conftest import ARTIFACTS, ServedApp
 
 ECHO = "[[sim echo=1 tps=400 ttft=0]]"
@@ -150,10 +151,10 @@ def test_hostile_model_output_is_inert_text(page: Page, served_app: ServedApp, e
     blocked = body.locator(".md-link-blocked")
     expect(blocked).to_have_text(["click me", "data link", "vb link", "relative"])
     url_before = page.url
-    blocked.first.click()
+    blocked.first.click()  # a navigation it started would be waited for by click()
     blocked.nth(2).click()
-    page.wait_for_timeout(300)
-    assert page.url == url_before and popups == []
+    barrier = popups_settled(page)
+    assert page.url == url_before and popups == [barrier]
 
     # Images are placeholders that show alt text and URL; nothing is fetched.
     images = body.locator(".md-image")
@@ -173,7 +174,7 @@ def test_hostile_model_output_is_inert_text(page: Page, served_app: ServedApp, e
     expect(_complete(page)).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
     expect(_body(page, "assistant")).to_contain_text("End of payload.")
     expect(_body(page, "assistant").locator(".md-image")).to_have_count(2)
-    page.wait_for_timeout(300)
+    requests_settled(page, served_app.url("/ping"))
     _assert_inert(page, leaked)
 
 
@@ -189,11 +190,11 @@ def test_hostile_user_text_is_shown_verbatim(page: Page, served_app: ServedApp, 
     assert user.locator("*").count() == 0
     # The simulator quotes the prompt in its reply: model output that contains the payload.
     expect(_body(page, "assistant")).to_contain_text("You wrote:")
-    page.wait_for_timeout(300)
+    requests_settled(page, served_app.url("/ping"))
     _assert_inert(page, leaked)
     page.reload()
     expect(_body(page, "user")).to_contain_text("End of payload.", timeout=15_000)
-    page.wait_for_timeout(300)
+    requests_settled(page, served_app.url("/ping"))
     _assert_inert(page, leaked)
 
 

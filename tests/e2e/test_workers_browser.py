@@ -1,5 +1,5 @@
 """Workers that heal, for real: 3 workers + Redis + PostgreSQL, served by the start script
-as benchmarks/servers.py deploys them, and one worker killed with `kill -9` mid-reply.
+as tests/support/servers.py deploys them, and one worker killed with `kill -9` mid-reply.
 
 Replies streaming on the other workers go on to their end (in the browser, the simulator
 and the database), Granian spawns a new worker, and the app keeps serving new turns.
@@ -27,8 +27,8 @@ from playwright.sync_api import Page, expect
 
 from ai_chat.simulator.options import strip_directives
 from ai_chat.simulator.script import reply_text
-from benchmarks import servers
 from tests.conftest import REDIS_URL, service_missing, sync_url
+from tests.support import servers
 
 from .accounts import Account, Accounts, add_session_cookie
 from .chat_page import (
@@ -42,7 +42,7 @@ from .chat_page import (
 )
 from .conftest import ARTIFACTS, ServedApp
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis]  # + postgres_url
 
 TOKENS = 600  # at 30 tokens/s: 20 s, long enough to open the tabs and kill a worker
 LONG = f"[[sim tokens={TOKENS} tps=30 ttft=0 tag={{tag}}]]"

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from ai_chat.generation import runtime
-from ai_chat.generation.checkpoints import RedisCheckpoints
+from ai_chat.generation.checkpoints_redis import RedisCheckpoints
 from ai_chat.generation.job import TurnStarted
 from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.generation.recovery import INTERRUPTED
@@ -156,6 +156,7 @@ async def test_opening_a_conversation_recovers_a_reply_whose_worker_is_gone(dura
     assert await service.recover_conversation(OWNER, cid) == 0  # once
 
 
+@pytest.mark.redis
 async def test_a_redis_checkpoint_wins_and_a_fresh_beat_means_alive(redis_durable):
     service = runtime.get_service()
     cid, reply = await _dead_reply("Old", redis_text="Newer text from Redis")
@@ -193,6 +194,7 @@ async def _status_is(conversation_id: str, message_id: str, status: str) -> bool
     return (await _row(conversation_id, message_id)).status == status
 
 
+@pytest.mark.redis
 async def test_with_redis_one_worker_sweeps_per_interval():
     url = await redis_or_missing()
     scope = f"sqlite:///sweep-{utcnow().timestamp()}.db"

@@ -45,6 +45,7 @@ def _count_publishes(fanout: RedisFanout) -> list[tuple[str, str]]:
     return sent
 
 
+@pytest.mark.redis
 async def test_over_redis_a_watcher_on_another_worker_gets_the_text_in_parts(monkeypatch):
     url = await redis_or_missing()
     monkeypatch.setattr(fanout_redis, "PROBE_S", 3600.0)  # one probe, however fast we go

@@ -52,3 +52,17 @@ async def test_the_end_of_the_stream_releases_a_waiting_snapshot():
     await asyncio.wait_for(relay.send(snap("b")), 5)  # no waiting from now on
     relay.close()
     assert [u.text async for u in updates] == ["a", "b"]
+
+
+async def test_a_stuck_consumer_stops_holding_the_turn_up_after_the_stall():
+    """A tab whose pushes hang (Redis stopped answering mid-push) never asks again: after
+    `stall_s` the turn goes on, and what piles up for it is the newest snapshot only."""
+    relay = Relay(stall_s=0.05)
+    updates = relay.updates()
+    sender = asyncio.create_task(relay.send(snap("a")))
+    assert await anext(updates) == snap("a")  # taken, and then the consumer hangs
+    await asyncio.wait_for(sender, 5)  # released by the stall, not by the consumer
+    for text in ("ab", "abc", "abcd"):
+        await asyncio.wait_for(relay.send(snap(text)), 5)  # none of them waits
+    relay.close()
+    assert [u.text async for u in updates] == ["abcd"]

@@ -12,19 +12,23 @@ from tests.conftest import wait_until
 from tests.generation.helpers import make_job, start_turn, stored_messages, unique_tag
 
 # Behaviour, not a timing target: the upstream request closes at the stop, not at the next
-# chunk (the silent case waits 20 s for one). The 50 ms target is measured, with percentiles,
-# by benchmarks/core_latency.py (~2 ms); a loose bound keeps a loaded CI machine green.
-STOP_BOUND_S = 1.0
+# chunk. Asserted by order: after the stop, and before the simulator's next scheduled moment
+# (the end of a SILENCE_S silence; the last of thousands of tokens). How soon after the stop
+# is measured, with percentiles, by benchmarks/core_latency.py.
+SILENCE_S = 20
 
 
-async def _stop_and_measure(sim, job, tag) -> tuple[float, object]:
+async def _stop(sim, job, tag) -> tuple[float, object]:
+    """Stops the turn; returns when (wall clock, as the simulator records) and the record
+    once the simulator saw the client leave."""
     service = runtime.get_service()
     stop_at = time.time()
     assert await service.cancellation.request_stop(job.generation_id)
     record = await sim.recorder.wait_for_async(
-        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
+        lambda r: r.tag == tag and r.disconnected_at is not None, timeout=SILENCE_S / 2
     )
-    return record.disconnected_at - stop_at, record
+    assert stop_at <= record.disconnected_at
+    return stop_at, record
 
 
 async def test_stop_mid_stream_closes_upstream_and_keeps_partial_text(app_env, sim):
@@ -35,11 +39,10 @@ async def test_stop_mid_stream_closes_upstream_and_keeps_partial_text(app_env, s
         lambda: any(isinstance(u, LiveSnapshot) and len(u.text) > 40 for u in updates),
         what="some streamed text",
     )
-    latency, record = await _stop_and_measure(sim, job, tag)
+    _, record = await _stop(sim, job, tag)
     result = await task
 
-    assert latency < STOP_BOUND_S, f"upstream closed {latency * 1000:.1f} ms after stop"
-    assert record.outcome == "disconnected"
+    assert record.outcome == "disconnected" and record.tokens_sent < 3000
     final = result.finished.message
     assert final.status == "cancelled"
     assert 40 < len(final.content) < len(reply_text("Tell me a long story", 3000))
@@ -51,14 +54,14 @@ async def test_stop_mid_stream_closes_upstream_and_keeps_partial_text(app_env, s
 
 async def test_stop_while_claude_is_silent_before_first_token(app_env, sim):
     tag = unique_tag()
-    job = make_job(f"Think hard [[sim tokens=50 ttft=20 ping=0 tag={tag}]]")
+    job = make_job(f"Think hard [[sim tokens=50 ttft={SILENCE_S} ping=0 tag={tag}]]")
     task, _ = start_turn(job)
     await sim.recorder.wait_for_async(lambda r: r.tag == tag, timeout=5)
-    latency, record = await _stop_and_measure(sim, job, tag)
+    _, record = await _stop(sim, job, tag)
     result = await task
 
-    assert latency < STOP_BOUND_S, f"upstream closed {latency * 1000:.1f} ms after stop"
     assert record.first_token_at is None
+    assert record.disconnected_at < record.arrived_at + SILENCE_S  # not at the silence's end
     final = result.finished.message
     assert final.status == "cancelled" and final.content == ""
     rows = await stored_messages(result.started.conversation_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -35,32 +36,46 @@ def test_push_interval_widens_with_the_streams_of_the_worker():
     assert c.wait_s(now=10.0) == pytest.approx(0.12)
 
 
+class FakeTime:
+    """A monotonic clock that only moves when the code under test sleeps on it."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 async def test_reads_are_immediate_until_the_first_token_then_just_before_each_push():
-    loop = asyncio.get_running_loop()
-    c = PushCoalescer(PushPolicy(min_interval_s=0.2))
-    start = loop.time()
+    clock = FakeTime()
+    c = PushCoalescer(PushPolicy(min_interval_s=0.2), clock=clock, sleep=clock.sleep)
     await c.pace_read(started=False, pending=True)
-    await c.pace_read(
-        started=True, pending=True
-    )  # nothing pushed yet: the first token goes at once
-    assert loop.time() - start < 0.1
-    c.pushed(loop.time(), version=1)
+    await c.pace_read(started=True, pending=True)  # nothing pushed yet: the first token at once
+    assert clock.slept == []
+    c.pushed(clock(), version=1)
     await c.pace_read(started=True, pending=False)  # the next batch: just before the push is due
-    waited = loop.time() - start
-    assert waited >= 0.17
-    assert c.wait_s(loop.time()) == 0.0  # …so that push may go at once
+    assert clock.slept == [pytest.approx(0.18)]  # the interval less its tenth of slack
+    assert c.wait_s(clock()) == 0.0  # …so that push may go at once
 
 
 async def test_with_a_batch_not_yet_pushed_the_reader_waits_for_the_push_after():
-    loop = asyncio.get_running_loop()
-    c = PushCoalescer(PushPolicy(min_interval_s=0.4))
-    c.pushed(loop.time() - 0.4, version=1)  # a push is due now and will carry the read batch
-    start = loop.time()
+    clock = FakeTime()
+    c = PushCoalescer(PushPolicy(min_interval_s=0.4), clock=clock, sleep=clock.sleep)
+    c.pushed(clock() - 0.4, version=1)  # a push is due now and will carry the read batch
     await c.pace_read(started=True, pending=True)
-    assert loop.time() - start >= 0.35  # read again just before the following push
-    start = loop.time()
+    assert clock.slept == [pytest.approx(0.36)]  # read again just before the following push
     await c.pace_read(started=True, pending=False)  # nothing waiting: read at once for this one
-    assert loop.time() - start < 0.2
+    assert clock.slept == [pytest.approx(0.36)]
+
+
+def test_the_coalescer_runs_on_the_monotonic_clock_by_default():
+    c = PushCoalescer(PushPolicy())
+    assert c.clock is time.monotonic and c.sleep is asyncio.sleep
 
 
 def _reply() -> LiveReply:

@@ -16,7 +16,7 @@ import trustme
 import uvloop
 
 from ai_chat.config import load_settings
-from ai_chat.llm import network
+from ai_chat.llm import httpx_pools, network
 from ai_chat.llm.client import make_client
 from ai_chat.llm.events import TextDelta
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
@@ -245,3 +245,40 @@ def test_a_large_write_waits_for_the_reader(run) -> None:
         server.close()
 
     run(main())
+
+
+def test_install_covers_the_default_transport_and_every_proxy_mount() -> None:
+    proxy = httpx2.AsyncHTTPTransport(proxy="http://127.0.0.1:9")
+    client = httpx2.AsyncClient(mounts={"https://": proxy, "http://internal": None})
+    assert network.install(client) == 2
+
+
+def test_install_fails_loudly_when_httpx_moved_its_pools() -> None:
+    """A client whose transport has no httpcore pool where the seam looks (as after an
+    upgrade that renamed `_pool`) is an error naming what moved, not a silent fallback."""
+
+    class Elsewhere(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            raise NotImplementedError
+
+    client = httpx2.AsyncClient(transport=Elsewhere())
+    with pytest.raises(httpx_pools.PoolsMoved, match=r"Elsewhere\._pool .*AI_CHAT_OWN_NETWORK=0"):
+        network.install(client)
+
+
+def test_install_fails_loudly_when_httpcore_moved_the_network_backend(monkeypatch) -> None:
+    client = httpx2.AsyncClient()
+    (pool,) = httpx_pools.pools_under(client)
+    monkeypatch.delattr(pool, "_network_backend")  # as if renamed upstream
+    with pytest.raises(httpx_pools.PoolsMoved, match="_network_backend"):
+        network.install(client)
+
+
+def test_make_client_raises_rather_than_fall_back(monkeypatch) -> None:
+    def moved(client: httpx2.AsyncClient) -> list:
+        raise httpx_pools.PoolsMoved("moved")
+
+    monkeypatch.setattr(httpx_pools, "pools_under", moved)
+    with pytest.raises(httpx_pools.PoolsMoved):
+        make_client(load_settings({}))
+    make_client(load_settings({"AI_CHAT_OWN_NETWORK": "0"}))  # the stock path needs no seam

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ai_chat.llm.sse import SSEDecoder
+from ai_chat.llm.sse import EventTooLarge, SSEDecoder
 
 BODY = (
     b"event: message_start\n"
@@ -72,3 +72,25 @@ def test_a_frame_without_its_closing_blank_line_is_dropped_at_the_end() -> None:
 def test_data_without_an_event_line_has_an_empty_name() -> None:
     # The caller skips it, as the SDK does with frames that have no `event:` line.
     assert decode([b"data: {}\n\n"]) == [("", b"{}")]
+
+
+def test_an_event_up_to_the_cap_passes_and_one_byte_more_fails() -> None:
+    event = b"event: e\ndata: " + b"x" * 40 + b"\n\n"  # lines of 9 and 47 bytes, with LFs
+    assert SSEDecoder(max_event_bytes=56).feed(event) == [("e", b"x" * 40)]
+    with pytest.raises(EventTooLarge):
+        SSEDecoder(max_event_bytes=55).feed(event)
+
+
+def test_the_cap_is_per_event_not_per_stream() -> None:
+    decoder = SSEDecoder(max_event_bytes=64)
+    event = b"event: e\ndata: " + b"x" * 40 + b"\n\n"
+    assert len([f for _ in range(100) for f in decoder.feed(event)]) == 100
+
+
+def test_a_line_that_never_ends_fails_once_it_passes_the_cap() -> None:
+    decoder = SSEDecoder(max_event_bytes=1000)
+    decoder.feed(b"event: e\ndata: ")
+    with pytest.raises(EventTooLarge):
+        for _ in range(100):
+            decoder.feed(b"y" * 100)
+    assert len(decoder._pending) < 1200  # held no more than the cap and one chunk

@@ -4,11 +4,12 @@ GET /metrics, through the routes the app mounts (ai_chat/ops/http.py)."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from ai_chat.ops import http as ops_http
-from benchmarks.servers import free_port
 from tests.conftest import redis_or_missing
+from tests.support.servers import free_port
 
 
 def client(address: str = "127.0.0.1", **headers: str) -> httpx.AsyncClient:
@@ -17,6 +18,7 @@ def client(address: str = "127.0.0.1", **headers: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://app", headers=headers)
 
 
+@pytest.mark.redis
 async def test_health_ok_with_database_and_redis(app_env):
     app_env(redis_url=await redis_or_missing())
     async with client() as http:

@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 import sqlalchemy as sa
 
-from benchmarks.servers import ROOT, Proc, app_argv, bun_path, free_port, private_web_workdir
+from tests.support.servers import ROOT, Proc, app_argv, bun_path, free_port, private_web_workdir
 
 START_TIMEOUT_S = 120.0
 

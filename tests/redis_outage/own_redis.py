@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.servers import free_port
 from tests.conftest import service_missing
+from tests.support.servers import free_port
 
 START_TIMEOUT_S = 10.0
 

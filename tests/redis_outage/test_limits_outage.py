@@ -3,6 +3,8 @@ sends are admitted from this worker's memory meanwhile, and counted in Redis aga
 
 from __future__ import annotations
 
+import pytest
+
 from ai_chat import redis_monitor
 from ai_chat.config import load_settings
 from ai_chat.limits import Quotas
@@ -10,6 +12,8 @@ from ai_chat.limits.user_limits import UserLimits
 from ai_chat.store.models import new_id
 from tests.conftest import wait_until
 from tests.redis_outage.own_redis import OwnRedis
+
+pytestmark = pytest.mark.redis  # its own redis-server, killed and restarted
 
 LIMITS = UserLimits(messages_per_minute=100, concurrent_replies=2, tokens_per_day=10_000)
 

@@ -22,6 +22,8 @@ from tests.redis_outage.own_redis import OwnRedis
 from tests.state.harness import Tab, event_processor, sign_in_user, use_default_cookie
 from tests.state.test_send_stream import wait_idle
 
+pytestmark = pytest.mark.redis  # its own redis-server, killed and restarted
+
 
 @pytest.fixture
 async def redis_tab(app_env, redis_server: OwnRedis) -> AsyncIterator[Tab]:

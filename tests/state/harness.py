@@ -116,10 +116,10 @@ class Tab:
     async def open(self, cid: str = "") -> None:
         """Navigate to `/` or `/c/<cid>` (runs on_load)."""
         self.path, self.query = (f"/c/{cid}", {"c": "c", "cid": cid}) if cid else ("/", {})
-        await self.fire(ChatState, "load_route")
+        await self.fire(LiveState, "load_route")
 
     async def send(self, text: str) -> None:
-        await self.fire(ChatState, "send", form_data={"message": text})
+        await self.fire(LiveState, "send", form_data={"message": text})
 
     async def stop(self) -> None:
         await self.fire(LiveState, "stop")

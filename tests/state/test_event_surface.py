@@ -35,14 +35,15 @@ REFLEX_INTERNAL = {
 # handler -> how it is protected (reviewed by hand). "none" takes no payload.
 REVIEWED: dict[str, str] = {
     "*.setvar": "no setters exist (state_auto_setters off): test_setvar_sets_nothing",
-    "ChatState.load_route": "route id checked; owner-scoped read (test_isolation)",
     "ChatState.export": "fmt in {md,json}; owner-scoped",
     "ChatState.new_chat": "none",
-    "ChatState.send": "form dict of str; length limit; signed in; limits in the runner",
-    "ChatState.regenerate": "none; signed in; owner-scoped in the runner",
-    "ChatState.continue_reply": "none; signed in",
     "ChatState.start_edit": "message id format; only a message shown in this tab",
     "ChatState.cancel_edit": "none",
+    "LiveState.load_route": "route id checked; owner-scoped read (test_isolation)",
+    "LiveState.send": "form dict of str; length limit; signed in; limits in the runner",
+    "LiveState.regenerate": "none; signed in; owner-scoped in the runner",
+    "LiveState.continue_reply": "none; signed in",
+    "LiveState.confirm_delete": "owner-scoped; a foreign id stops nothing",
     "LiveState.stop": "none; only this tab's own generation",
     "LiveState.generate": "none; runs only a turn `_begin` set up, once (_claimed)",
     "LiveState.watch": "none; runs only a watcher the server set up, once; owner-scoped reads",
@@ -64,7 +65,6 @@ REVIEWED: dict[str, str] = {
     "SidebarState.close_dialogs": "none",
     "SidebarState.save_rename": "form; title length; owner-scoped",
     "SidebarState.open_delete": "id format, title str",
-    "SidebarState.confirm_delete": "owner-scoped; a foreign id stops nothing",
     "SettingsState.open_dialog": "owner-scoped",
     "SettingsState.close": "none",
     "SettingsState.save": "form; parse_settings validates every field",
@@ -107,10 +107,10 @@ def _toasts(tab) -> list[str]:
 MALFORMED = "malformed"
 
 BAD_PAYLOADS: list[tuple[type, str, dict[str, Any]]] = [
-    (ChatState, "send", {"form_data": ["a", "b"]}),
-    (ChatState, "send", {"form_data": {"message": ["not", "text"]}}),
-    (ChatState, "send", {"form_data": {"message": 42}}),
-    (ChatState, "send", {"form_data": "just a string"}),
+    (LiveState, "send", {"form_data": ["a", "b"]}),
+    (LiveState, "send", {"form_data": {"message": ["not", "text"]}}),
+    (LiveState, "send", {"form_data": {"message": 42}}),
+    (LiveState, "send", {"form_data": "just a string"}),
     (ChatState, "export", {"fmt": "exe"}),
     (ChatState, "export", {"fmt": ["md"]}),
     (ChatState, "start_edit", {"message_id": {"id": 1}}),

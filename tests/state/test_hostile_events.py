@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
 from ai_chat.state.settings import SettingsState
 from ai_chat.state.sidebar import SidebarState
 from tests.conftest import eventually
@@ -74,10 +75,10 @@ WRONG: list[tuple[str, type, str, dict[str, Any]]] = [
     ("search-none", SidebarState, "search", {"query": None}),
     ("search-missing", SidebarState, "search", {}),
     ("search-too-long", SidebarState, "search", {"query": "x" * 1_000_000}),
-    ("send-list", ChatState, "send", {"form_data": ["a", "b"]}),
-    ("send-number", ChatState, "send", {"form_data": {"message": 5}}),
-    ("send-dict", ChatState, "send", {"form_data": {"message": {"x": 1}}}),
-    ("send-missing", ChatState, "send", {}),
+    ("send-list", LiveState, "send", {"form_data": ["a", "b"]}),
+    ("send-number", LiveState, "send", {"form_data": {"message": 5}}),
+    ("send-dict", LiveState, "send", {"form_data": {"message": {"x": 1}}}),
+    ("send-missing", LiveState, "send", {}),
     ("rename-list", SidebarState, "save_rename", {"form_data": ["title"]}),
     ("rename-number", SidebarState, "save_rename", {"form_data": {"title": 7}}),
     ("open-rename-dict", SidebarState, "open_rename", {"conversation_id": {"x": 1}, "title": "t"}),

@@ -17,6 +17,7 @@ import pytest
 
 from ai_chat.simulator.options import remove_directives
 from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
 from ai_chat.store.text import clean_text
 from tests.conftest import eventually
 from tests.state.hostile import (
@@ -91,7 +92,7 @@ async def test_a_hostile_message_and_reply_are_stored_cleaned(tab, text, deep):
     sent = f"{text} {ECHO}"
     assert len(sent) <= LIMIT
     await tab.open()
-    assert await fire(tab, ChatState, "send", form_data={"message": sent}) is None
+    assert await fire(tab, LiveState, "send", form_data={"message": sent}) is None
     await settle(tab)
     user, reply = await shown(tab)
     assert reply.status == "complete", reply.error
@@ -118,7 +119,7 @@ async def test_a_message_over_the_limit_is_refused_with_a_message_and_nothing_st
     await tab.open()
     sent = "x" * (PADDED + 1) + " " + ECHO
     assert len(sent) == LIMIT + 1
-    assert await fire(tab, ChatState, "send", form_data={"message": sent}) is None
+    assert await fire(tab, LiveState, "send", form_data={"message": sent}) is None
     assert any("the limit is 50,000" in t and "50,001" in t for t in toasts(tab))
     assert (await tab.chat()).conversation_id == "" and await shown(tab) == []
     assert not (await tab.live()).generating
@@ -130,7 +131,7 @@ async def test_a_message_over_the_limit_is_refused_with_a_message_and_nothing_st
 )
 async def test_a_whitespace_only_message_sends_nothing(tab, text):
     await tab.open()
-    assert await fire(tab, ChatState, "send", form_data={"message": text}) is None
+    assert await fire(tab, LiveState, "send", form_data={"message": text}) is None
     assert (await tab.chat()).conversation_id == "" and await shown(tab) == []
     assert not (await tab.live()).generating
     await assert_usable(tab)
@@ -139,7 +140,7 @@ async def test_a_whitespace_only_message_sends_nothing(tab, text):
 async def test_a_malformed_sim_directive_fails_the_reply_with_a_reason(tab):
     # The simulator answers 400 for a bad option, as Claude does for a bad request.
     await tab.open()
-    assert await fire(tab, ChatState, "send", form_data={"message": "hi [[sim tps=abc]]"}) is None
+    assert await fire(tab, LiveState, "send", form_data={"message": "hi [[sim tps=abc]]"}) is None
     await settle(tab)
     user, reply = await shown(tab)
     assert reply.status == "failed" and reply.error

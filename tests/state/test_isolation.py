@@ -216,10 +216,10 @@ async def test_delete_of_a_foreign_conversation_changes_nothing(users, sim):
     before = await _snapshot(a, cid)
     await b.open()
     await b.fire(SidebarState, "open_delete", conversation_id=cid, title="whatever")
-    await b.fire(SidebarState, "confirm_delete")
+    await b.fire(LiveState, "confirm_delete")
     await _hold(b, cid)  # and with A's id as B's open conversation
     await b.fire(SidebarState, "open_delete", conversation_id=cid, title="whatever")
-    await b.fire(SidebarState, "confirm_delete")
+    await b.fire(LiveState, "confirm_delete")
     assert await _snapshot(a, cid) == before
     await a.open(cid)  # A still opens it, whole
     assert len((await a.chat()).messages) == 2
@@ -270,12 +270,12 @@ async def test_turn_actions_on_a_foreign_conversation_change_nothing(users, sim,
     if action == "send":
         await b.send(forged)
     elif action in ("regenerate", "retry"):  # Retry is Regenerate on a failed/stopped reply
-        await b.fire(ChatState, "regenerate")
+        await b.fire(LiveState, "regenerate")
     elif action == "edit":
         await b.fire(ChatState, "start_edit", message_id=user_row.id)
         await b.send(forged)
     else:
-        await b.fire(ChatState, "continue_reply")
+        await b.fire(LiveState, "continue_reply")
     await wait_idle(b)
     await b.fire(LiveState, "generate")  # a forged extra `generate`: nothing to claim
 
@@ -311,11 +311,11 @@ async def _forge_stops(b: Tab, cid: str) -> None:
     await b.fire(LiveState, "stop")
     await b.fire(LiveState, "generate")
     await b.fire(SidebarState, "open_delete", conversation_id=cid, title="x")
-    await b.fire(SidebarState, "confirm_delete")
+    await b.fire(LiveState, "confirm_delete")
     await _hold(b, cid)
     await b.fire(LiveState, "stop")
     await b.fire(SidebarState, "open_delete", conversation_id=cid, title="x")
-    await b.fire(SidebarState, "confirm_delete")
+    await b.fire(LiveState, "confirm_delete")
 
 
 async def test_stop_from_another_user_does_not_stop_the_reply(users, sim):

@@ -179,7 +179,7 @@ async def test_a_question_left_unanswered_is_marked_and_not_sent_with_the_next(t
 async def test_a_reply_the_database_refused_says_not_saved_yet_until_it_is(
     tab, sim, app_env, postgres_url
 ):
-    from ai_chat.state.live import NOT_SAVED_YET
+    from ai_chat.state.reply_ending import NOT_SAVED_YET
     from ai_chat.store import migrations
     from tests.conftest import sync_url
     from tests.generation.test_shutdown import _connections

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ai_chat.state.live import split_live_text
+from ai_chat.state.live_vars import split_live_text
 from ai_chat.state.markdown_depth import MAX_DEPTH, streaming_too_deep, too_deep
 
 

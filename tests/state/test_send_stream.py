@@ -145,7 +145,7 @@ async def test_reload_racing_the_end_of_a_turn_shows_each_message_once(tab, sim,
 async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
     """A browser that applies each push's delta to what it has shows exactly the reply so
     far, while no push carries more than a fold's worth of text, except the folds."""
-    from ai_chat.state.live import FOLD_CHARS
+    from ai_chat.state.live_vars import FOLD_CHARS
 
     await tab.open()
     before = len(tab.pushes())
@@ -175,7 +175,7 @@ async def test_pushes_resend_only_the_text_since_the_last_fold(tab, sim):
 
 
 def test_live_text_keeps_its_head_while_the_tail_is_short():
-    from ai_chat.state.live import FOLD_CHARS, split_live_text
+    from ai_chat.state.live_vars import FOLD_CHARS, split_live_text
 
     assert split_live_text("", "Hello") == ("", "Hello")
     assert split_live_text("", "x" * FOLD_CHARS) == ("", "x" * FOLD_CHARS)

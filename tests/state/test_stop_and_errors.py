@@ -7,7 +7,6 @@ import time
 from ai_chat.state.chat import ChatState
 from tests.conftest import eventually
 from tests.generation.helpers import unique_tag
-from tests.generation.test_runner_stop import STOP_BOUND_S
 from tests.state.test_send_stream import wait_idle
 
 
@@ -28,7 +27,9 @@ async def test_stop_event_closes_upstream_and_keeps_partial_reply(tab, sim):
     record = await sim.recorder.wait_for_async(
         lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
     )
-    assert record.disconnected_at - stop_at < STOP_BOUND_S
+    # Closed at the stop, not read to its end (3,000 tokens at 100 a second). How soon
+    # after the stop is measured by benchmarks/core_latency.py, not asserted here.
+    assert stop_at <= record.disconnected_at and record.tokens_sent < 3000
     await wait_idle(tab)
     chat = await tab.chat()
     final = chat._shown_messages()[-1]

@@ -7,6 +7,7 @@ import contextlib
 
 from ai_chat.simulator.script import reply_text
 from ai_chat.state.chat import ChatState
+from ai_chat.state.live import LiveState
 from ai_chat.state.sidebar import SidebarState
 from tests.conftest import eventually
 from tests.generation.helpers import stored_messages, unique_tag
@@ -52,7 +53,7 @@ async def test_regenerate_replaces_the_last_reply(tab, sim):
     assert chat._shown_messages()[-1].status == "failed"
     user_id = chat._shown_messages()[-2].id
 
-    await tab.fire(ChatState, "regenerate")
+    await tab.fire(LiveState, "regenerate")
     await wait_idle(tab)
     chat = await tab.chat()
     assert [m.role for m in chat._shown_messages()] == ["user", "assistant", "user", "assistant"]
@@ -112,7 +113,7 @@ async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
     assert (await _sidebar(tab)).items[0].title == "Alps 2027"
 
     await tab.fire(SidebarState, "open_delete", conversation_id=second, title="Alps 2027")
-    await tab.fire(SidebarState, "confirm_delete")
+    await tab.fire(LiveState, "confirm_delete")
     assert [i.id for i in (await _sidebar(tab)).items] == [first]
     # deleting the open conversation moves to a new chat
 
@@ -127,7 +128,7 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
     tag = await _streaming_reply(tab, "doomed")
     cid = (await tab.chat()).conversation_id
     await tab.fire(SidebarState, "open_delete", conversation_id=cid, title="doomed")
-    await tab.fire(SidebarState, "confirm_delete")
+    await tab.fire(LiveState, "confirm_delete")
     record = await sim.recorder.wait_for_async(
         lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
     )
@@ -140,7 +141,7 @@ async def test_deleting_the_streaming_conversation_stops_its_reply(tab, sim):
 async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, sim, monkeypatch):
     from ai_chat.generation.persist import DELETED_BEFORE_SEND
     from ai_chat.state import sidebar
-    from ai_chat.state.live import DELETED_DURING_REPLY
+    from ai_chat.state.reply_ending import DELETED_DURING_REPLY
     from tests.state.harness import Tab
 
     # A deletion that takes a while to start (a busy database): a reply stopped before it
@@ -159,7 +160,7 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
     other = Tab(tab.processor, tab.manager, tab.namespace)
     await other.open(cid)
     await other.fire(SidebarState, "open_delete", conversation_id=cid, title="shared")
-    await other.fire(SidebarState, "confirm_delete")
+    await other.fire(LiveState, "confirm_delete")
 
     record = await sim.recorder.wait_for_async(
         lambda r: r.tag == tag and r.disconnected_at is not None, timeout=5
@@ -188,12 +189,12 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
 
 
 async def test_continue_after_a_stop_asks_claude_to_go_on(tab, sim):
-    from ai_chat.state.chat import CONTINUE_PROMPT
+    from ai_chat.state.shared import CONTINUE_PROMPT
 
     await _streaming_reply(tab, "story")
     await tab.stop()
     await wait_idle(tab)
-    await tab.fire(ChatState, "continue_reply")
+    await tab.fire(LiveState, "continue_reply")
     await wait_idle(tab)
     chat = await tab.chat()
     assert [(m.role, m.status) for m in chat._shown_messages()][:3] == [

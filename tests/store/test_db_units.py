@@ -10,8 +10,8 @@ import pytest
 from ai_chat.config import async_url
 from ai_chat.store import conversations as store
 from ai_chat.store import turns
+from ai_chat.store.columns import as_utc
 from ai_chat.store.conversation_list import delete_conversation
-from ai_chat.store.conversations import as_utc
 from ai_chat.store.db import read_scope, run_read, run_write, session_scope
 from ai_chat.store.models import Message
 

@@ -10,6 +10,7 @@ import pytest
 
 from ai_chat.config import async_url
 from ai_chat.store import conversations, inflight, turns
+from ai_chat.store.columns import as_utc
 from ai_chat.store.db import run_read, run_write
 from ai_chat.store.models import MessageRow, utcnow
 
@@ -80,7 +81,7 @@ async def test_checkpoints_append_renew_the_lease_and_never_touch_an_ended_reply
         "streaming",
         4,
     )
-    assert conversations.as_utc(row.lease_until) > utcnow() + timedelta(seconds=50)
+    assert as_utc(row.lease_until) > utcnow() + timedelta(seconds=50)
 
     await run_write(turns.finish_assistant_message_sync, OWNER, _ended(reply, "Done."), url=adb)
     late = inflight.Checkpoint(reply.id, " late", "", "streaming", 9, append=True)

@@ -10,7 +10,7 @@ server, so a lean client (wsproto, one ``json.loads`` per push) distorts capacit
 also sees every raw frame, which is what "bytes per push" counts.
 
 Signed in as a browser is: the handshake carries the session cookie a sign-in set
-(`benchmarks/accounts.py`) and the page's Origin.
+(`benchmarks/accounts.py`, or a test's own sign-in) and the page's Origin.
 """
 
 from __future__ import annotations
