@@ -80,6 +80,7 @@ STOCK_TESTS ?= tests/state/test_send_stream.py tests/state/test_stop_and_errors.
 
 test: install-dev bun chromium axe
 	$(VENV)/bin/ruff check ai_chat tests benchmarks rxconfig.py alembic/env.py
+	$(VENV)/bin/mypy
 	REFLEX_BUN_PATH="$$(cat .tools/bun-path)" $(PY) -m pytest $(PYTEST_ARGS)
 	$(if $(strip $(STOCK_TESTS)),AI_CHAT_STOCK=1 REFLEX_BUN_PATH="$$(cat .tools/bun-path)" \
 	  $(PY) -m pytest -k "not redis" $(STOCK_TESTS))
