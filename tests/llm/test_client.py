@@ -9,6 +9,7 @@ import pytest
 
 from ai_chat.config import load_settings
 from ai_chat.llm.client import ClientShards
+from tests.llm.conftest import connection_of_a_reply
 
 
 def shards(count: int, per_shard: int, base_url: str = "") -> ClientShards:
@@ -50,16 +51,6 @@ def test_there_is_always_one_shard():
 
 def test_each_shard_keeps_its_own_connections(sim):
     pool = shards(2, per_shard=1, base_url=sim.base_url)
-
-    async def connection_of_a_reply(client) -> object:
-        async with client.messages.with_streaming_response.create(
-            model="claude-sonnet-5-5",
-            messages=[{"role": "user", "content": "Hi [[sim tokens=5 tps=1000 ttft=0]]"}],
-            max_tokens=50,
-            stream=True,
-        ) as response:
-            await response.http_response.aread()
-            return response.http_response.extensions["network_stream"]
 
     async def two_at_once() -> tuple[object, object]:
         with pool.lease() as first, pool.lease() as second:

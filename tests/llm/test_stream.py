@@ -14,7 +14,7 @@ from ai_chat.llm import network
 from ai_chat.llm.events import ReplyFinished, ReplyStarted, TextDelta
 from ai_chat.llm.stream import ReplyRequest, RetryPolicy, stream_reply
 from ai_chat.simulator.script import reply_text
-from tests.llm.conftest import client_for
+from tests.llm.conftest import client_for, connection_of_a_reply
 
 
 def _request(prompt: str) -> ReplyRequest:
@@ -49,14 +49,7 @@ async def test_events_carry_the_whole_reply_and_its_usage(sim, reply_path):
 async def test_each_path_reads_on_the_connections_it_names(sim, reply_path):
     """Tuned: our asyncio connections under the SDK's pool; stock: httpcore's own."""
     client = client_for(sim.base_url, reply_path)
-    async with client.messages.with_streaming_response.create(
-        model="claude-sonnet-5-5",
-        messages=[{"role": "user", "content": "Hi [[sim tokens=5 tps=1000 ttft=0]]"}],
-        max_tokens=50,
-        stream=True,
-    ) as response:
-        await response.http_response.aread()
-        stream = response.http_response.extensions["network_stream"]
+    stream = await connection_of_a_reply(client)
     await client.close()
     assert isinstance(stream, network.AsyncioStream) == (reply_path == "tuned")
 
