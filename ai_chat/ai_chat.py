@@ -31,7 +31,8 @@ from ai_chat.store import models  # noqa: F401 - registers the tables for `refle
 
 def _api() -> Starlette:
     routes: list[BaseRoute] = [*auth_http.routes(), *ops_http.routes()]  # + /health, /metrics
-    if get_settings().use_simulator:
+    settings = get_settings()
+    if settings.use_simulator and not settings.simulator_url:  # not started by ai_chat.serve
         from ai_chat.simulator.app import create_app
 
         # The Messages API only: the standalone simulator's records (every prompt) and

@@ -93,6 +93,9 @@ class Settings:
     direct_emits: bool  # socket_emits.py: a push to one tab sent from the emitting task
     gc_tuning: bool  # gc_tuning.py: startup objects frozen, collections rare
     state_proxy_bypass: bool  # state/_reflex_seam.py: work past Reflex's state/list proxies
+    # The built-in simulator's own process (set by the start script, ops/simulator_process.py);
+    # empty: it is mounted on the app's port at SIMULATOR_MOUNT.
+    simulator_url: str = ""
 
     @property
     def use_simulator(self) -> bool:
@@ -104,7 +107,7 @@ class Settings:
         if self.anthropic_base_url:
             return self.anthropic_base_url
         if self.use_simulator:
-            return f"http://127.0.0.1:{self.port}{SIMULATOR_MOUNT}"
+            return self.simulator_url or f"http://127.0.0.1:{self.port}{SIMULATOR_MOUNT}"
         return ""  # the SDK's default (api.anthropic.com)
 
     @property
@@ -265,6 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         direct_emits=_tuned(env, "AI_CHAT_DIRECT_EMITS"),
         gc_tuning=_tuned(env, "AI_CHAT_GC_TUNING"),
         state_proxy_bypass=_tuned(env, "AI_CHAT_STATE_PROXY_BYPASS"),
+        simulator_url=env.get("AI_CHAT_SIMULATOR_URL", "").strip().rstrip("/"),
     )
 
 

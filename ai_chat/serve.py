@@ -3,7 +3,9 @@
 
     python -m ai_chat.serve [--no-migrate] [-- extra `reflex run` options]
 
-It migrates the database, prepares the metrics directory its workers share, then runs the
+It migrates the database, prepares the metrics directory its workers share, starts the
+built-in simulator in a process of its own when there is no API key
+(`ai_chat/ops/simulator_process.py`), then runs the
 app exactly as `reflex run --env prod` does (frontend built and served with the backend on
 one port), with Granian workers that respawn when one crashes (`ai_chat/ops/workers.py`;
 `AI_CHAT_RESPAWN_WORKERS=0`: the stock path). Run it from the project root (rxconfig.py).
@@ -71,6 +73,13 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(migration_url(settings.db_url))
     _bun_path()
+    if settings.use_simulator and not settings.simulator_url:
+        from ai_chat.ops.simulator_process import start_simulator
+
+        # Its own process, so its streams are not the app's requests in flight at SIGTERM.
+        os.environ["AI_CHAT_SIMULATOR_URL"] = start_simulator()
+        get_settings.cache_clear()
+        print(f"ai_chat.serve: built-in simulator at {os.environ['AI_CHAT_SIMULATOR_URL']}")
     if settings.respawn_workers:
         timeout = workers.kill_timeout_s(settings)
         workers.install(timeout)

@@ -20,13 +20,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="the Messages API only: no records of prompts, no control routes",
+    )
     args = parser.parse_args(argv)
     # h11 explicitly: its disconnect reporting is what the simulator was verified with.
     # Keep idle connections longer than the SDK's pool does (httpx: 5 s), as the real API
     # does: at uvicorn's default (also 5 s) a request sent on a connection the server is
     # closing that instant fails with "Server disconnected without sending a response".
     uvicorn.run(
-        create_app(),
+        create_app(api_only=args.api_only),
         host=args.host,
         port=args.port,
         http="h11",

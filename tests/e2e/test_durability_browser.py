@@ -139,8 +139,8 @@ def server(request: pytest.FixtureRequest, sim_url: str, tmp_path: Path) -> Serv
     """This test's own database (and admin); its servers are started by the test. As `make
     run` serves it (one worker, SQLite, checkpoints in the database), and scaled out (three
     workers, Redis, PostgreSQL, checkpoints in Redis)."""
-    if request.param == "one-worker":
-        return Server(sim_url, f"sqlite:///{tmp_path / 'durable.db'}", LOG_DIR)
+    if request.param == "one-worker":  # and the built-in simulator, in its own process
+        return Server("", f"sqlite:///{tmp_path / 'durable.db'}", LOG_DIR)
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as exc:

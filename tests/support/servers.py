@@ -170,15 +170,16 @@ def clean_env(**extra: str) -> dict[str, str]:
 def app_env(
     port: int, sim_url: str, db_url: str, redis_url: str = "", workers: int = 1
 ) -> dict[str, str]:
-    """The environment of a served app on `port`, talking to the simulator at `sim_url`."""
+    """The environment of a served app on `port`, talking to the simulator at `sim_url`
+    (empty: the built-in one, as `make run` without a key)."""
     env = clean_env(
         AI_CHAT_PORT=str(port),
         AI_CHAT_DB_URL=db_url,
-        ANTHROPIC_BASE_URL=sim_url,
-        ANTHROPIC_API_KEY=API_KEY,
         AI_CHAT_MAX_RETRIES="0",
         REFLEX_BUN_PATH=bun_path(),
     )
+    if sim_url:
+        env.update(ANTHROPIC_BASE_URL=sim_url, ANTHROPIC_API_KEY=API_KEY)
     if redis_url:
         env.update(AI_CHAT_REDIS_URL=redis_url, GRANIAN_WORKERS=str(workers))
     return env
