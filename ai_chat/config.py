@@ -96,6 +96,9 @@ class Settings:
     # The built-in simulator's own process (set by the start script, ops/simulator_process.py);
     # empty: it is mounted on the app's port at SIMULATOR_MOUNT.
     simulator_url: str = ""
+    # limits/backend.py: this worker's rate-limit memory sweeps at most every 10 s (a private
+    # hook of `limits`' MemoryStorage); off: `limits`' own sweep after every hit.
+    limits_sweep_throttle: bool = True
 
     @property
     def use_simulator(self) -> bool:
@@ -198,6 +201,7 @@ STOCK_SWITCHES = (
     "AI_CHAT_DIRECT_EMITS",
     "AI_CHAT_GC_TUNING",
     "AI_CHAT_STATE_PROXY_BYPASS",
+    "AI_CHAT_LIMITS_SWEEP_THROTTLE",
 )
 
 
@@ -269,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gc_tuning=_tuned(env, "AI_CHAT_GC_TUNING"),
         state_proxy_bypass=_tuned(env, "AI_CHAT_STATE_PROXY_BYPASS"),
         simulator_url=env.get("AI_CHAT_SIMULATOR_URL", "").strip().rstrip("/"),
+        limits_sweep_throttle=_tuned(env, "AI_CHAT_LIMITS_SWEEP_THROTTLE"),
     )
 
 

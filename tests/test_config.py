@@ -41,7 +41,14 @@ def test_turn_start_slots_default_to_no_bound_and_never_go_negative():
     assert load_settings({"AI_CHAT_TURN_STARTS": "-3"}).turn_start_slots == 0
 
 
-SWITCHES = ("own_network", "chunk_merger", "direct_emits", "gc_tuning", "state_proxy_bypass")
+SWITCHES = (
+    "own_network",
+    "chunk_merger",
+    "direct_emits",
+    "gc_tuning",
+    "state_proxy_bypass",
+    "limits_sweep_throttle",
+)
 
 
 def _switches(env: dict[str, str]) -> dict[str, bool]:

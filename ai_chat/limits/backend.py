@@ -59,11 +59,12 @@ class LocalStorage(MemoryStorage):
     """`limits`' MemoryStorage, sweeping out expired entries at most every `SWEEP_S`.
 
     MemoryStorage starts a sweep after every hit, and a sweep hands each moving-window key
-    to a thread (`asyncio.to_thread`): with 300 users active at 100 turns/s that cost ~75%
-    of a core (4% with this; measured by the worker's CPU time). The counts don't depend
-    on the sweep (windows are read by timestamp, counters checked for expiry when read):
-    it only frees memory, so entries now live at most `SWEEP_S` past their window.
-    This overrides a private hook; tests/limits/test_units.py fails if it goes away."""
+    to a thread (`asyncio.to_thread`): with many users that is most of a core
+    (docs/PERFORMANCE.md, "Accounts and limits"). The counts don't depend on the sweep
+    (windows are read by timestamp, counters checked for expiry when read): it only frees
+    memory, so entries live at most `SWEEP_S` past their window. This overrides a private
+    hook (docs/UPGRADING.md); tests/limits/test_units.py fails if it goes away, and
+    `AI_CHAT_LIMITS_SWEEP_THROTTLE=0` is `limits`' own MemoryStorage."""
 
     SWEEP_S = 10.0
 
@@ -146,9 +147,14 @@ def storage_uri(redis_url: str) -> str:
 class Backend:
     """Runs a limiter call on the shared storage, or on this worker's memory."""
 
-    def __init__(self, redis_url: str = "", key_prefix: str = "ai_chat:limits") -> None:
+    def __init__(
+        self,
+        redis_url: str = "",
+        key_prefix: str = "ai_chat:limits",
+        throttled_sweep: bool = True,
+    ) -> None:
         self.breaker = Breaker()
-        self.local = Limiters.on(LocalStorage())
+        self.local = Limiters.on(LocalStorage() if throttled_sweep else MemoryStorage())
         self.shared: Limiters | None = None
         if redis_url:
             storage = RedisStorage(

@@ -101,7 +101,7 @@ class Quotas:
         self.key_prefix = key_prefix
         self.message_window_s = message_window_s
         self.token_window_s = token_window_s
-        self.backend = Backend(url, key_prefix)
+        self.backend = Backend(url, key_prefix, settings.limits_sweep_throttle)
         # A reply's slots last as long as its lease (`reply_lease_s`): when its worker dies,
         # the retry the recovered reply offers is not refused for longer than that.
         lease = settings.reply_lease_s if lease_s is None else lease_s

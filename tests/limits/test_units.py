@@ -124,3 +124,18 @@ async def test_the_memory_storage_sweeps_at_most_every_few_seconds():
 
     assert await sweeps(MemoryStorage()) == 20  # one after every hit
     assert await sweeps(LocalStorage()) == 1
+
+
+def test_the_throttled_sweep_has_a_switch_back_to_limits_own_storage():
+    from limits.aio.storage import MemoryStorage
+
+    from ai_chat.config import load_settings
+    from ai_chat.limits import Quotas
+
+    for env, expected in (
+        ({}, LocalStorage),
+        ({"AI_CHAT_LIMITS_SWEEP_THROTTLE": "0"}, MemoryStorage),
+        ({"AI_CHAT_STOCK": "1"}, MemoryStorage),
+    ):
+        storage = Quotas(load_settings(env), redis_url="").backend.local.moving.storage
+        assert type(storage) is expected, env
