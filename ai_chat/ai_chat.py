@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount
 
 from ai_chat import reflex_redis
@@ -38,6 +39,8 @@ def _api() -> Starlette:
         # The Messages API only: the standalone simulator's records (every prompt) and
         # control routes would be public on the app's port.
         routes.append(Mount(SIMULATOR_MOUNT, app=create_app(api_only=True)))
+    elif settings.use_simulator:  # in its own process: nothing of it on the app's port
+        routes.append(Mount(SIMULATOR_MOUNT, app=PlainTextResponse("Not Found", 404)))
     return Starlette(routes=routes)
 
 

@@ -149,7 +149,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
 
 @pytest.fixture(scope="session")
 def builtin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    """The app as `make run` serves it with no key: the built-in simulator mounted at /_sim.
+    """The app as `make run` serves it with no key: the built-in simulator in its own process.
     AI_CHAT_AUTH=none (this machine only, no sign-in): its tests are about what any page or
     client can do before signing in, and about the simulator's badge and prices."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""The app as `make run` serves it with no API key: the built-in simulator, mounted at /_sim
-on the app's port, serves the Messages API only (its records of every prompt and its control
-routes are the standalone simulator's); the header says "Simulator"; a simulated reply shows
-its tokens but no price, and so does the conversation.
+"""The app as `make run` serves it with no API key: the built-in simulator runs in a process
+of its own (ai_chat/ops/simulator_process.py: API-only, on a loopback port), so nothing of it
+is served on the app's port (its records of every prompt and its control routes least of
+all); the header says "Simulator"; a simulated reply shows its tokens but no price, and so
+does the conversation.
 
 `builtin_app` runs with AI_CHAT_AUTH=none (no sign-in): the same app as `served_app` but for
 the key. Its event socket still refuses other origins.
