@@ -67,14 +67,20 @@ class Relay:
         self._put(update)
         if self._released:
             return
-        self._asked = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._asked = loop.create_future()
+        # A bare timer, not wait_for: this runs once per push of every stream.
+        timer = loop.call_later(self._stall_s, self._stall)
         try:
-            await asyncio.wait_for(asyncio.shield(self._asked), self._stall_s)
-        except TimeoutError:
-            self._stalled = True  # the consumer is stuck: the turn goes on without waiting
-            self.release()
+            await self._asked
         finally:
+            timer.cancel()
             self._asked = None
+
+    def _stall(self) -> None:
+        """The consumer did not ask for `stall_s`: it is stuck, the turn goes on without it."""
+        self._stalled = True
+        self.release()
 
     def release(self) -> None:
         """Snapshots stop waiting for the consumer (the stream has ended)."""
