@@ -87,6 +87,45 @@ class Message(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=TIMESTAMP)
 
 
+class AttachmentKind(str, enum.Enum):
+    IMAGE = "image"  # an image content block
+    PDF = "pdf"  # a document block (base64 PDF)
+    TEXT = "text"  # a document block (plain text): text and code files
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """A file's bytes, stored once however many attachments name them (content-addressed:
+    the key is the SHA-256 of the bytes). In the database, so every worker and both
+    databases see the same files with nothing else to back up."""
+
+    __tablename__ = "attachment_blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+
+
+class Attachment(SQLModel, table=True):
+    """One file given by a user: uploaded first (no message yet), then linked to the user
+    message it was sent with. Only its owner may read it."""
+
+    __tablename__ = "attachment"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner: str = Field(index=True, max_length=64)
+    sha256: str = Field(foreign_key="attachment_blob.sha256", index=True, max_length=64)
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=128)
+    kind: str = Field(max_length=16)  # AttachmentKind
+    size: int
+    message_id: str | None = Field(
+        default=None, foreign_key="message.id", index=True, max_length=32
+    )
+    position: int = 0  # order within its message
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
+
+
 @dataclasses.dataclass(slots=True)
 class MessageRow:
     """A `message` row as a turn writes it (a Core INSERT) and hands it on: the columns of

@@ -38,6 +38,10 @@ class User(SQLModel, table=True):
     messages_per_minute: int | None = None
     concurrent_replies: int | None = None
     tokens_per_day: int | None = None
+    # The user's last choices, the defaults of their new chats; None = the server default.
+    default_model: str | None = Field(default=None, max_length=64)
+    default_max_output_tokens: int | None = None
+    default_thinking_budget: int | None = None  # 0 = thinking off
 
 
 class AuthSession(SQLModel, table=True):
