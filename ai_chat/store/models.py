@@ -119,6 +119,11 @@ class Attachment(SQLModel, table=True):
     media_type: str = Field(max_length=128)
     kind: str = Field(max_length=16)  # AttachmentKind
     size: int
+    # A small preview (images only), also a blob: a conversation with many photos opens on
+    # previews, the full file is fetched when the user opens it.
+    thumb_sha256: str | None = Field(
+        default=None, foreign_key="attachment_blob.sha256", max_length=64
+    )
     message_id: str | None = Field(
         default=None, foreign_key="message.id", index=True, max_length=32
     )

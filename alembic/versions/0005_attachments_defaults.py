@@ -34,11 +34,13 @@ def upgrade() -> None:
         sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('thumb_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column('position', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['message_id'], ['message.id']),
         sa.ForeignKeyConstraint(['sha256'], ['attachment_blob.sha256']),
+        sa.ForeignKeyConstraint(['thumb_sha256'], ['attachment_blob.sha256']),
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_attachment_owner', 'attachment', ['owner'], unique=False)
