@@ -11,7 +11,9 @@ from starlette.routing import BaseRoute, Mount
 from ai_chat import reflex_redis
 from ai_chat.auth import http as auth_http
 from ai_chat.auth.asgi import guard
+from ai_chat.components import _connection_seam
 from ai_chat.config import SIMULATOR_MOUNT, get_settings
+from ai_chat.files import http as files_http
 from ai_chat.gc_tuning import tune_for_serving
 from ai_chat.generation import runtime
 from ai_chat.ops import http as ops_http
@@ -25,6 +27,7 @@ from ai_chat.state.account import AccountState
 from ai_chat.state.admin import AdminState
 from ai_chat.state.auth import AuthState
 from ai_chat.state.live import LiveState
+from ai_chat.state.settings import SettingsState
 from ai_chat.state.sidebar import SidebarState
 from ai_chat.state.signin import SigninState
 from ai_chat.store import models  # noqa: F401 - registers the tables for `reflex db`
@@ -32,6 +35,7 @@ from ai_chat.store import models  # noqa: F401 - registers the tables for `refle
 
 def _api() -> Starlette:
     routes: list[BaseRoute] = [*auth_http.routes(), *ops_http.routes()]  # + /health, /metrics
+    routes += files_http.routes()  # /_files: attachments
     settings = get_settings()
     if settings.use_simulator and not settings.simulator_url:  # not started by ai_chat.serve
         from ai_chat.simulator.app import create_app
@@ -53,6 +57,8 @@ app = rx.App(
     # Redis unreachable: a plain "service degraded" toast rather than "An error occurred".
     backend_exception_handler=reflex_redis.backend_exception_handler,
 )
+# Connection loss: one calm banner (components/_connection_seam.py), no icon, no toast.
+app.app_wraps[_connection_seam.OVERLAY_WRAP] = _connection_seam.calm_overlay
 if get_settings().direct_emits:
     # A push sends from its own task (python-socketio would spawn and await one per packet).
     assert app.sio is not None  # the app has state, so Reflex made its Socket.IO server
@@ -63,7 +69,8 @@ if get_settings().gc_tuning:
 app.register_lifespan_task(runtime.durable_replies)  # sweeper; SIGTERM: drain replies
 app.register_lifespan_task(reflex_redis.watch)  # Redis outages: banner, listeners
 auth.bind_app(app)
-ON_LOAD = [AuthState.guard, LiveState.load_route, SidebarState.refresh]
+# SettingsState.load_choices after load_route: the picker shows the conversation it loaded.
+ON_LOAD = [AuthState.guard, LiveState.load_route, SidebarState.refresh, SettingsState.load_choices]
 # One route for `/` (a new chat) and `/c/<id>`: a new conversation gets its URL by a real
 # (replace) navigation, which stays on this page, so the router, and the route a reconnect
 # sends, always match the address bar (state/live.py `_give_url`). Other paths: load_route.

@@ -99,6 +99,16 @@ class Settings:
     # limits/backend.py: this worker's rate-limit memory sweeps at most every 10 s (a private
     # hook of `limits`' MemoryStorage); off: `limits`' own sweep after every hit.
     limits_sweep_throttle: bool = True
+    # Attachments (README "Attachments"); sizes in bytes of the file as uploaded.
+    attachment_max_files: int = 20  # per message
+    attachment_image_max_bytes: int = 3_932_160  # the API's 5 MB is of the base64 text
+    attachment_pdf_max_bytes: int = 24_000_000  # base64 of it still fits one request
+    attachment_pdf_max_pages: int = 100
+    attachment_text_max_bytes: int = 2_000_000
+    request_max_bytes: int = 33_554_432  # the Messages API's 32 MB per request
+    # Titles (llm/titles.py): made by this small model after a conversation's first reply.
+    titles: bool = True
+    title_model: str = "claude-haiku-5-5"
 
     @property
     def use_simulator(self) -> bool:
@@ -274,6 +284,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_proxy_bypass=_tuned(env, "AI_CHAT_STATE_PROXY_BYPASS"),
         simulator_url=env.get("AI_CHAT_SIMULATOR_URL", "").strip().rstrip("/"),
         limits_sweep_throttle=_tuned(env, "AI_CHAT_LIMITS_SWEEP_THROTTLE"),
+        attachment_max_files=max(0, _int(env, "AI_CHAT_ATTACHMENT_MAX_FILES", 20)),
+        attachment_image_max_bytes=_int(env, "AI_CHAT_ATTACHMENT_IMAGE_MAX_BYTES", 3_932_160),
+        attachment_pdf_max_bytes=_int(env, "AI_CHAT_ATTACHMENT_PDF_MAX_BYTES", 24_000_000),
+        attachment_pdf_max_pages=_int(env, "AI_CHAT_ATTACHMENT_PDF_MAX_PAGES", 100),
+        attachment_text_max_bytes=_int(env, "AI_CHAT_ATTACHMENT_TEXT_MAX_BYTES", 2_000_000),
+        request_max_bytes=_int(env, "AI_CHAT_REQUEST_MAX_BYTES", 33_554_432),
+        titles=_bool(env, "AI_CHAT_TITLES", True),
+        title_model=env.get("AI_CHAT_TITLE_MODEL", "").strip() or "claude-haiku-5-5",
     )
 
 

@@ -53,6 +53,14 @@ if (!window.__aiChatWired) {
       };
       trySend();
     }
+    // A message edited in place (components/versions.py): Esc cancels, Ctrl/Cmd+Enter saves.
+    const edit = e.target.closest?.('.edit-form');
+    if (edit && e.key === 'Escape') { edit.querySelector('.edit-cancel')?.click(); return; }
+    if (edit && e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      edit.requestSubmit();
+      return;
+    }
     if (e.key === 'Escape') { document.querySelector('button[aria-label="Stop"]')?.click(); }
     if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'o') {
       e.preventDefault();
@@ -87,6 +95,8 @@ if (!window.__aiChatWired) {
       // must not be undone by text that arrives first.
       const away = log.scrollHeight - log.scrollTop - log.clientHeight >= 80;
       if (stick && away && log.scrollTop < followed - 1) follow(false);
+      // Nothing below any more (another conversation, a shorter one): no "Jump to latest".
+      if (!stick && !away) follow(true);
       if (stick) { log.scrollTop = log.scrollHeight; followed = log.scrollTop; }
     }).observe(log, {childList: true, subtree: true, characterData: true});
     document.addEventListener('click', (e) => {
@@ -149,6 +159,108 @@ if (!window.__aiChatWired) {
     const field = e.target;
     if (field.dataset?.maxChars && field.getAttribute('aria-invalid') === 'true') {
       show(field, tooLong(field));
+    }
+  });
+}
+
+// The message box (ai_chat/components/composer.py), wired once per page load:
+// - drafts per conversation, kept in this browser's localStorage under
+//   ai_chat.draft.<user>.<conversation id or "new">: switching conversations (or to a new
+//   chat) keeps what was typed in the one left and shows the draft of the one opened; a
+//   message sent clears its draft; what is typed while a new chat's first message creates
+//   its conversation becomes that conversation's draft;
+// - the browser tab's title follows the open conversation's ("New chat" on `/`);
+// - the box's height follows its text, set or typed (CSS field-sizing where the browser has
+//   it, else measured here), so it is one line again once a message is sent.
+// Read from #composer-context's data-user, data-conversation and data-title.
+if (!window.__aiChatComposerWired) {
+  window.__aiChatComposerWired = true;
+  const PREFIX = 'ai_chat.draft.';
+  const box = () => document.getElementById('message');
+  const editing = () => document.querySelector('.editing-banner') !== null;
+  const remember = (key, text) => {
+    try {
+      if (text) localStorage.setItem(key, text); else localStorage.removeItem(key);
+    } catch (_) { /* storage full or off: drafts are a convenience */ }
+  };
+  const recall = (key) => {
+    try { return localStorage.getItem(key) || ''; } catch (_) { return ''; }
+  };
+  const sized = window.CSS?.supports?.('field-sizing', 'content');
+  const fit = (field) => {
+    if (sized || !field) return;
+    field.style.height = 'auto';
+    field.style.height = `${field.scrollHeight + 2}px`;
+  };
+  const valueSetter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+  const fill = (field, text) => { valueSetter.call(field, text); fit(field); };
+  // Where unsupported, a value the server sets (cleared after a send, an Edit) is measured
+  // on the frames after the user's action.
+  const refitSoon = () => {
+    if (sized) return;
+    const until = Date.now() + 3000;
+    const step = () => { fit(box()); if (Date.now() < until) requestAnimationFrame(step); };
+    requestAnimationFrame(step);
+  };
+  let user = '', conversation = '', key = '', adopt = false;
+  const title = () => {
+    const context = document.getElementById('composer-context');
+    if (!context) return;
+    const wanted = `${context.dataset.title || 'New chat'} · ai_chat`;
+    if (document.title !== wanted) document.title = wanted;
+  };
+  const sync = () => {
+    const context = document.getElementById('composer-context');
+    const field = box();
+    if (!context || !field) return;
+    title();
+    const who = context.dataset.user || '';
+    if (!who) return;  // not known yet (the page is loading): nothing to key drafts by
+    const now = context.dataset.conversation || '';
+    // At /c/<id> before its conversation is loaded (or while New chat leaves it): wait.
+    if (!now && location.pathname.startsWith('/c/')) return;
+    const next = `${PREFIX}${encodeURIComponent(who)}.${now || 'new'}`;
+    if (next === key) return;
+    if (!key) {
+      // The first time the user is known: what was typed before (a fast typist, a test)
+      // stays and becomes the draft; else the saved draft is shown.
+      if (field.value) remember(next, field.value); else fill(field, recall(next));
+    } else if (who === user && conversation === '' && now !== '' && adopt) {
+      remember(next, field.value);  // typed while the first message created it
+    } else {
+      if (key && field.value && !editing()) remember(key, field.value);
+      fill(field, recall(next));
+    }
+    user = who; conversation = now; key = next; adopt = false;
+  };
+  new MutationObserver(sync).observe(document.body, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ['data-user', 'data-conversation', 'data-title'],
+  });
+  // The page's own <title> (set again on a navigation) gives way to the conversation's.
+  new MutationObserver(title).observe(document.head, {
+    subtree: true, childList: true, characterData: true,
+  });
+  sync();
+  setInterval(sync, 1000);  // a navigation that changes no watched attribute
+  document.addEventListener('input', (e) => {
+    if (e.target.id !== 'message') return;
+    fit(e.target);
+    if (key && !editing()) remember(key, e.target.value);
+  });
+  // Capture: before React's handler; a message refused for its length never gets here
+  // (stopped on the window, above).
+  document.addEventListener('submit', (e) => {
+    if (!e.target.querySelector?.('#message')) return;
+    if (key && !editing()) remember(key, '');
+    adopt = conversation === '';
+    refitSoon();
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest?.('.editing-banner button, .suggestion, button[aria-label="Edit message"]')) {
+      refitSoon();
     }
   });
 }

@@ -10,18 +10,24 @@ names of that function. What this module relies on:
   destructures the code element's children as `components` and builds
   `children = String(components)` from them, so an empty fence (a reply streaming into a
   new code block, or cut off right after three backticks) gives `children == "undefined"`;
-- `window.aiChat.copyCode(text, event)` is defined by assets/chat_page.js.
+- the same function has the fence's language in a local `_language` ("" when the fence
+  names none);
+- `window.aiChat.copyCode(text, event)` is defined by assets/chat_page.js,
+  `window.aiChatPolish.liveMarkdown(text)` by assets/chat_polish.js.
 
 If an upgrade renames any of these, the JS still compiles but reads `undefined`: links turn
 into blocked text, image placeholders say "no description"/"unsafe URL removed", code blocks
-copy nothing. tests/components/test_markdown.py checks the compiled names;
-tests/e2e/test_rendering_safety_browser.py checks the behaviour.
+copy nothing and are all labelled "text", a streaming reply shows its open emphasis as typed.
+tests/components/test_markdown.py checks the compiled names;
+tests/e2e/test_rendering_safety_browser.py and test_polish_browser.py check the behaviour.
 
 Only public Var API is used: `rx.Var(js).to(type)` types an expression,
 `rx.vars.FunctionStringVar` names a browser function.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 from reflex.vars import FunctionStringVar, StringVar
@@ -56,3 +62,18 @@ def copy_code_on_click() -> rx.Var[object]:
     with no trip through Reflex's event queue: it works offline too. A page without the
     script copies nothing rather than failing."""
     return FunctionStringVar.create("window.aiChat?.copyCode").partial(code_text())
+
+
+def code_language(fallback: str = "text") -> StringVar:
+    """The code block's language as its fence names it, or `fallback`."""
+    return rx.Var(f"(_language || {rx.Var.create(fallback)!s})").to(str)
+
+
+def live_markdown(text: rx.Var[str]) -> StringVar:
+    """The streaming reply's text with its open emphasis closed for display
+    (assets/chat_polish.js); the text itself where the script is not there (yet)."""
+    close: FunctionStringVar[Any] = FunctionStringVar.create(
+        '((t) => (typeof window === "undefined" ? t'
+        " : (window.aiChatPolish?.liveMarkdown?.(t) ?? t)))"
+    )
+    return close.call(text).to(str)

@@ -7,11 +7,14 @@ import reflex as rx
 from ai_chat.components.native_form import native_post
 from ai_chat.state.auth import AuthState
 
+SIGN_OUT_ACTION = "/_auth/signout"
+SIGN_OUT_FORM_ID = "form" + SIGN_OUT_ACTION.replace("/", "-")  # native_post's id for it
+
 
 def sign_out_form() -> rx.Component:
     """A form post: the endpoint ends the session and clears the HttpOnly cookie."""
     return native_post(
-        "/_auth/signout",
+        SIGN_OUT_ACTION,
         rx.button("Sign out", type="submit", variant="soft", color_scheme="gray", size="2"),
     )
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import reflex as rx
 
-from ai_chat.components._connection_seam import connected
+from ai_chat.components._connection_seam import connected, offline
 from ai_chat.components._typed_reflex import icon
+from ai_chat.components.attachments import attach_button, attach_tray
+from ai_chat.components.model_picker import model_picker
 from ai_chat.config import get_settings
+from ai_chat.state.auth import AuthState
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.shared import COMPOSER_ID
@@ -46,24 +49,31 @@ def field_error(error_id: str) -> rx.Component:
 
 
 def _editing_banner() -> rx.Component:
-    return rx.cond(
-        ChatState.editing_id != "",
-        rx.hstack(
-            icon("pencil", size=14),
-            rx.text("Editing a message: sending replaces it and every reply after it.", size="2"),
-            rx.spacer(),
-            rx.button(
-                "Cancel edit",
-                size="1",
-                variant="soft",
-                type="button",
-                on_click=ChatState.cancel_edit,
-            ),
-            class_name="editing-banner",
-            align="center",
-            width="100%",
-            role="status",
+    # A message is edited in place, in its bubble (components/versions.py), not in this box.
+    return rx.fragment()
+
+
+def _tools() -> rx.Component:
+    """Under the box: the model picker, the keys, and what assets/chat_page.js reads to
+    keep drafts per conversation and the browser tab's title."""
+    return rx.hstack(
+        model_picker(),
+        rx.text(
+            "Enter to send · Shift+Enter for a new line",
+            size="1",
+            color_scheme="gray",
+            class_name="composer-keys",
         ),
+        rx.el.span(
+            id="composer-context",
+            hidden=True,
+            data_user=AuthState.username,
+            data_conversation=ChatState.conversation_id,
+            data_title=ChatState.title,
+        ),
+        align="center",
+        width="100%",
+        class_name="composer-tools",
     )
 
 
@@ -73,13 +83,17 @@ def composer(max_chars: int | None = None) -> rx.Component:
     limit = get_settings().max_message_chars if max_chars is None else max_chars
     return rx.form(
         _editing_banner(),
+        attach_tray(),
         rx.hstack(
+            attach_button(),
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name=COMPOSER_ID,
                 aria_label="Message",
-                placeholder="Message Claude…  (Enter to send, Shift+Enter for a new line)",
-                auto_height=True,
+                # Short: one line at phone width (the keys are told below the box).
+                placeholder="Message Claude…",
+                # Its height follows its text, set or typed (assets/chat.css field-sizing,
+                # assets/chat_page.js where unsupported): one line again once sent.
                 rows="1",
                 class_name="composer-input",
                 auto_focus=True,
@@ -110,8 +124,9 @@ def composer(max_chars: int | None = None) -> rx.Component:
             width="100%",
         ),
         field_error(MESSAGE_ERROR_ID),
+        _tools(),
         rx.cond(
-            ~connected,
+            ~connected & ~offline,  # the first connect; a dropped one has its own banner
             rx.text("Connecting to the server…", size="1", color_scheme="orange", role="status"),
         ),
         on_submit=LiveState.send,

@@ -11,7 +11,9 @@ What this module adds:
   page) is plain text;
 - images are never loaded (a prompt-injected image URL could carry data out): an ``<img>``
   becomes a text placeholder with the alt text and the URL;
-- fenced code keeps rx.code_block's highlighting and gets a client-side "Copy code" button.
+- fenced code keeps rx.code_block's highlighting, gets a client-side "Copy code" button and a
+  label with its language;
+- the reply still streaming closes its open emphasis for display (`live_markdown_or_plain`).
 A reply nested too deeply to render (markdown_depth.py) is shown by `plain_text` instead.
 GFM (tables, lists, strikethrough, task lists) and LaTeX (remark-math + rehype-katex, KaTeX's
 ``trust`` off, so ``\\href``/``\\includegraphics`` are refused) come with rx.markdown.
@@ -34,6 +36,7 @@ _SAFE_HREF = seam.href_is_safe()
 _IMG_ALT = seam.element_prop("alt", fallback="no description")
 _IMG_SRC = seam.element_prop("src", fallback="unsafe URL removed")
 _CODE_TEXT = seam.code_text()
+_CODE_LANGUAGE = seam.code_language()
 
 _LINK_REL = "noopener noreferrer nofollow"
 
@@ -115,10 +118,12 @@ def _code_block(_text: rx.Var[str], **props: Any) -> rx.Component:
         "theme",
         rx.color_mode_cond(light=rx.code_block.themes.vs, dark=rx.code_block.themes.a11y_dark),
     )
+    # The fence's language labels the strip ("text" when it names none).
     return rx.box(
         rx.code_block(
             _CODE_TEXT, margin="0", padding="2.4em 1em 1em 1em", wrap_long_lines=True, **props
         ),
+        rx.el.span(_CODE_LANGUAGE, class_name="code-lang"),
         _copy_button(),
         position="relative",
         margin_y="1em",
@@ -127,12 +132,16 @@ def _code_block(_text: rx.Var[str], **props: Any) -> rx.Component:
 
 
 def _table(children: rx.Var[str], **_: Any) -> rx.Component:
-    # Wide tables scroll inside the bubble instead of stretching it.
+    # Wide tables scroll inside the bubble instead of stretching it or breaking words
+    # (chat.css); focusable, so the keyboard can scroll them too.
     return rx.box(
         rx.el.table(children),
         overflow_x="auto",
         margin_y="0.75em",
         class_name="md-table",
+        tab_index=0,
+        role="region",
+        aria_label="Table",
         style={
             "& table": {"border_collapse": "collapse"},
             "& th, & td": {
@@ -171,6 +180,16 @@ def markdown_or_plain(
 ) -> rx.Component:
     """`safe_markdown`, or `plain_text` where `plain` (computed on the server)."""
     return rx.cond(plain, plain_text(text, **props), safe_markdown(text, **props))
+
+
+def live_markdown_or_plain(
+    text: rx.Var[str], plain: rx.Var[bool] | bool, **props: Any
+) -> rx.Component:
+    """`markdown_or_plain` for a reply still streaming: its open emphasis is closed for
+    display (`**Bol` shows bold, a half-arrived `- *` no second bullet)."""
+    return rx.cond(
+        plain, plain_text(text, **props), safe_markdown(seam.live_markdown(text), **props)
+    )
 
 
 def safe_markdown(text: rx.Var[str] | str, **props: Any) -> rx.Component:

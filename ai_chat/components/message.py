@@ -9,7 +9,9 @@ from reflex.event import EventType
 from reflex.vars import ObjectVar, Var
 
 from ai_chat.components._typed_reflex import choose, icon
-from ai_chat.components.markdown import markdown_or_plain
+from ai_chat.components.attachments import sent_files
+from ai_chat.components.markdown import live_markdown_or_plain, markdown_or_plain
+from ai_chat.components.versions import edit_box, version_switch
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
 from ai_chat.state.shared import event_of
@@ -31,7 +33,7 @@ def _reply(text: Var[str], too_deep: Var[bool]) -> rx.Component:
 
 def _live_reply() -> rx.Component:
     text = LiveState.live_text_head + LiveState.live_text_tail
-    return _reply(text, LiveState.live_too_deep)
+    return live_markdown_or_plain(text, LiveState.live_too_deep, class_name="message-body")
 
 
 def _status_badge(status: Var[str]) -> rx.Component:
@@ -80,9 +82,9 @@ def _usage(message: ObjectVar[ChatMessage]) -> rx.Component:
 def _action(icon_name: str, label: str, on_click: EventType[()], **props: Any) -> rx.Component:
     return rx.tooltip(
         rx.icon_button(
-            icon(icon_name, size=14),
+            icon(icon_name, size=16),
             variant="ghost",
-            size="1",
+            size="2",  # 32x32 px: a comfortable target (chat.css)
             color_scheme="gray",
             aria_label=label,
             on_click=on_click,
@@ -135,9 +137,11 @@ def _actions(message: ObjectVar[ChatMessage], is_last: Var[bool]) -> rx.Componen
         ),
     )
     return rx.hstack(
+        version_switch(message),
         copy,
         rx.cond(message.role == "user", user_actions, assistant_actions),
         spacing="1",
+        align="center",
         class_name="message-actions",
     )
 
@@ -155,14 +159,20 @@ def new_bubble(message: ObjectVar[ChatMessage], index: Var[int]) -> rx.Component
 
 def message_bubble(message: ObjectVar[ChatMessage], is_last: Var[bool]) -> rx.Component:
     is_user = message.role == "user"
+    editing = ChatState.editing_id == message.id  # edited in place (components/versions.py)
     return rx.box(
         rx.cond(
             is_user,
-            rx.vstack(
-                rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
-                rx.cond(message.unanswered, _no_reply()),
-                spacing="1",
-                align="end",
+            rx.cond(
+                editing,
+                edit_box(message),
+                rx.vstack(
+                    sent_files(message.attachments),
+                    rx.text(message.content, white_space="pre-wrap", class_name="message-body"),
+                    rx.cond(message.unanswered, _no_reply()),
+                    spacing="1",
+                    align="end",
+                ),
             ),
             rx.vstack(
                 _thinking(message.thinking),
@@ -188,8 +198,12 @@ def message_bubble(message: ObjectVar[ChatMessage], is_last: Var[bool]) -> rx.Co
                 width="100%",
             ),
         ),
-        _actions(message, is_last),
-        class_name=choose(is_user, "bubble bubble-user", "bubble bubble-assistant"),
+        rx.cond(editing, rx.fragment(), _actions(message, is_last)),
+        class_name=choose(
+            is_user,
+            choose(editing, "bubble bubble-user bubble-editing", "bubble bubble-user"),
+            "bubble bubble-assistant",
+        ),
         data_role=message.role,
         data_status=message.status,
         id="msg-" + message.id.to(str),
@@ -243,7 +257,20 @@ def live_bubble() -> rx.Component:
                 rx.box(class_name="dot"),
                 rx.box(class_name="dot"),
                 rx.box(class_name="dot"),
-                rx.text("Claude is thinking…", size="2", color_scheme="gray"),
+                rx.text(
+                    choose(
+                        LiveState.live_retry_attempt > 0,
+                        "Claude is busy. Retrying ("
+                        + LiveState.live_retry_attempt.to_string()
+                        + "/"
+                        + LiveState.live_retry_max.to_string()
+                        + ")…",
+                        "Claude is thinking…",
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                    class_name="live-status",
+                ),
                 class_name="typing",
                 align="center",
             ),

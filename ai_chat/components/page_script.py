@@ -11,9 +11,13 @@ from __future__ import annotations
 import reflex as rx
 
 PAGE_SCRIPT_ASSET = "chat_page.js"
+ATTACHMENTS_SCRIPT_ASSET = "attachments.js"  # picker, drop, paste and uploads
 
 
 def page_script() -> rx.Component:
     """The script tag, placed in the page's head by Reflex (react-helmet). The script wires
     itself once per page load, however often the page mounts it."""
-    return rx.script(src=rx.asset(PAGE_SCRIPT_ASSET))
+    return rx.fragment(
+        rx.script(src=rx.asset(PAGE_SCRIPT_ASSET)),
+        rx.script(src=rx.asset(ATTACHMENTS_SCRIPT_ASSET)),
+    )

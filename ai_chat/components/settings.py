@@ -1,4 +1,5 @@
-"""The conversation settings dialog: model, system prompt, output limit, thinking."""
+"""The conversation settings dialog: system prompt, output limit, thinking (the model is
+picked beside the message box)."""
 
 from __future__ import annotations
 
@@ -30,18 +31,12 @@ def settings_dialog(max_prompt_chars: int | None = None) -> rx.Component:
             rx.dialog.title("Conversation settings"),
             rx.form(
                 rx.vstack(
-                    _field(
-                        "Model",
-                        rx.el.select(
-                            rx.foreach(
-                                SettingsState.model_options,
-                                lambda option: rx.el.option(option[1], value=option[0]),
-                            ),
-                            name="model",
-                            default_value=SettingsState.model,
-                            aria_label="Model",
-                            class_name="settings-select",
-                        ),
+                    # The model is picked beside the message box (components/model_picker.py).
+                    rx.text(
+                        "Model: ",
+                        rx.text.strong(SettingsState.picker_label),
+                        " (change it beside the message box)",
+                        size="2",
                     ),
                     _field(
                         "System prompt",
@@ -76,7 +71,8 @@ def settings_dialog(max_prompt_chars: int | None = None) -> rx.Component:
                         rx.checkbox(
                             "Extended thinking",
                             name="thinking",
-                            default_checked=SettingsState.thinking,
+                            checked=SettingsState.thinking,
+                            on_change=SettingsState.toggle_thinking,
                         ),
                         rx.input(
                             name="thinking_budget",
@@ -85,6 +81,8 @@ def settings_dialog(max_prompt_chars: int | None = None) -> rx.Component:
                             placeholder="budget: 8192",
                             type="number",
                             min="1024",
+                            # Only meaningful with thinking on (a disabled field isn't sent).
+                            disabled=~SettingsState.thinking,
                         ),
                         align="center",
                         width="100%",

@@ -20,6 +20,8 @@ def _item(item: ConversationItem) -> rx.Component:
             class_name="conv-link",
             aria_current=choose(active, "page", None),
             title=item.title,
+            # rx.link's default hover colour (accent 8) is too pale on the hovered row.
+            _hover={"color": "var(--gray-12)"},
         ),
         rx.menu.root(
             rx.menu.trigger(
@@ -59,6 +61,8 @@ def _rename_dialog() -> rx.Component:
                     aria_label="New title",
                     max_length=200,
                     auto_focus=True,
+                    # assets/chat_polish.js selects the title as the field gets focus.
+                    custom_attrs={"data-select-on-focus": "true"},
                 ),
                 rx.hstack(
                     rx.dialog.close(
@@ -101,28 +105,32 @@ def _delete_dialog() -> rx.Component:
 
 def sidebar() -> rx.Component:
     return rx.el.nav(
-        rx.icon_button(
-            icon("x", size=16),
-            variant="ghost",
-            aria_label="Hide conversations",
-            on_click=SidebarState.toggle_mobile,
-            class_name="sidebar-close",
-        ),
-        rx.button(
-            icon("square-pen", size=16),
-            "New chat",
-            on_click=ChatState.new_chat,
-            aria_label="New chat",
-            title="New chat (Ctrl+Shift+O)",
-            width="100%",
-            variant="soft",
-        ),
-        rx.input(
-            placeholder="Search conversations",
-            aria_label="Search conversations",
-            type="search",
-            on_change=event_handler(SidebarState.search).debounce(250),
-            width="100%",
+        # Stays at the top while the list scrolls under it (CSS: position sticky).
+        rx.box(
+            rx.icon_button(
+                icon("x", size=16),
+                variant="ghost",
+                aria_label="Hide conversations",
+                on_click=SidebarState.toggle_mobile,
+                class_name="sidebar-close",
+            ),
+            rx.button(
+                icon("square-pen", size=16),
+                "New chat",
+                on_click=ChatState.new_chat,
+                aria_label="New chat",
+                title="New chat (Ctrl+Shift+O)",
+                width="100%",
+                variant="soft",
+            ),
+            rx.input(
+                placeholder="Search conversations",
+                aria_label="Search conversations",
+                type="search",
+                on_change=event_handler(SidebarState.search).debounce(250),
+                width="100%",
+            ),
+            class_name="sidebar-top",
         ),
         rx.vstack(
             rx.foreach(SidebarState.items, _item),

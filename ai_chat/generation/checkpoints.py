@@ -155,9 +155,7 @@ class Checkpointer:
         for message_id in message_ids:
             self._written.pop(message_id, None)
 
-    def _collect(
-        self, young_too: bool
-    ) -> tuple[list[inflight.Checkpoint], list[str], list[str]]:
+    def _collect(self, young_too: bool) -> tuple[list[inflight.Checkpoint], list[str], list[str]]:
         checkpoints: list[inflight.Checkpoint] = []
         renew: list[str] = []
         batch: list[str] = []

@@ -168,4 +168,3 @@ def close_all_watchers(stopping: bool = True) -> None:
 
 def stopping() -> bool:
     return _stopping
-

@@ -6,7 +6,7 @@ import dataclasses
 
 from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.limits import UserLimits
-from ai_chat.llm.history import Turn
+from ai_chat.llm.history import Turn, TurnFile
 from ai_chat.store.models import Conversation, MessageRow
 
 
@@ -20,11 +20,15 @@ class GenerationJob:
     model: str
     max_tokens: int
     user_message_id: str | None = None  # the id the UI already shows for the user turn
-    # Edit & resend / regenerate: this stored turn and all later ones are replaced.
-    replace_from_message_id: str | None = None
+    # Versions: this turn is a new version of the stored user message `version_of`, kept
+    # beside it: with `regenerate`, a new reply to it; else an edit (`user_text` beside it).
+    version_of: str | None = None
+    regenerate: bool = False
     new_conversation_settings: dict[str, object] = dataclasses.field(default_factory=dict)
     # The owner's limits (`limits_for(user)`); by default the server's (AI_CHAT_LIMIT_*).
     limits: UserLimits = dataclasses.field(default_factory=UserLimits.defaults)
+    # The user's unsent uploads sent with this message (checked and linked at turn start).
+    attachment_ids: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +41,8 @@ class TurnStarted:
     title: str = ""
     history: tuple[Turn, ...] = ()  # stored turns before this one (sent to Claude)
     conversation: Conversation | None = None  # its settings shape the request
+    # This message's files, with their bytes (for the request only: never sent to a tab).
+    files: tuple[TurnFile, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,14 @@ import time
 from datetime import datetime
 
 from ai_chat.llm.errors import ReplyError
-from ai_chat.llm.events import ReplyEvent, ReplyFinished, ReplyStarted, TextDelta, ThinkingDelta
+from ai_chat.llm.events import (
+    ReplyEvent,
+    ReplyFinished,
+    ReplyRetrying,
+    ReplyStarted,
+    TextDelta,
+    ThinkingDelta,
+)
 from ai_chat.store.models import MessageStatus, utcnow
 from ai_chat.store.text import clean_text
 
@@ -35,14 +42,18 @@ class LiveSnapshot:
     output_tokens: int
     elapsed_s: float
     thinking: str = ""
+    # An upstream retry in progress: "Retrying (attempt/retry_max)…"; 0 when none.
+    retry_attempt: int = 0
+    retry_max: int = 0
 
     def looks_like(self, other: LiveSnapshot) -> bool:
         """Whether the tab would show the same, but for the elapsed time."""
-        return (self.text, self.status, self.output_tokens, self.thinking) == (
+        return (self.text, self.status, self.output_tokens, self.thinking, self.retry_attempt) == (
             other.text,
             other.status,
             other.output_tokens,
             other.thinking,
+            other.retry_attempt,
         )
 
 
@@ -67,6 +78,8 @@ class LiveReply:
     started_at: float = dataclasses.field(default_factory=time.monotonic)
     first_token_at: float | None = None
     thinking: str = ""
+    retry_attempt: int = 0  # the upstream retry under way (0: none)
+    retry_max: int = 0
     _parts: list[str] = dataclasses.field(default_factory=list)
     _text: str = ""
     _waiter: asyncio.Future[bool] | None = None
@@ -85,7 +98,10 @@ class LiveReply:
         return self._text
 
     def apply(self, event: ReplyEvent) -> None:
-        if isinstance(event, ReplyStarted):
+        if isinstance(event, ReplyRetrying):
+            self.retry_attempt, self.retry_max = event.attempt, event.max_retries
+        elif isinstance(event, ReplyStarted):
+            self.retry_attempt = 0  # the stream opened: no longer retrying
             self.request_id = event.request_id
             self.input_tokens = event.input_tokens
             self.cache_read_input_tokens = event.cache_read_input_tokens
@@ -144,6 +160,8 @@ class LiveReply:
             output_tokens=self.output_tokens,
             elapsed_s=round(time.monotonic() - self.started_at, 1),
             thinking=self.thinking,
+            retry_attempt=self.retry_attempt,
+            retry_max=self.retry_max,
         )
 
 

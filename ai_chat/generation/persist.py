@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from ai_chat.config import get_settings
+from ai_chat.generation import turn_files
 from ai_chat.generation.job import GenerationJob, TurnFinished, TurnStarted
 from ai_chat.generation.live_reply import LiveReply
 from ai_chat.llm.errors import ReplyError
-from ai_chat.llm.history import Turn
+from ai_chat.llm.history import Turn, TurnFile
 from ai_chat.store import conversations as store
 from ai_chat.store import turns
 from ai_chat.store.db import run_read, run_write, writes_queue
@@ -43,6 +45,9 @@ class TurnStore:
         nothing was stored, and `reply` is marked failed."""
         try:
             return await self.store_user_turn(job, self.in_flight_row(reply))
+        except turn_files.AttachmentRefused as exc:  # nothing stored: the files stay unsent
+            reply.finish(MessageStatus.FAILED, ReplyError("attachments", str(exc)))
+            deleted = False
         except store.ConversationNotFound:
             # Trying again can't help: the tab still shows a conversation deleted meanwhile.
             reply.finish(MessageStatus.FAILED, ReplyError("storage", DELETED_BEFORE_SEND))
@@ -83,14 +88,26 @@ class TurnStore:
     async def store_user_turn(
         self, job: GenerationJob, in_flight: MessageRow | None = None
     ) -> TurnStarted:
-        if job.conversation_id and not job.replace_from_message_id and writes_queue(self._db_url):
+        """The user turn stored (its files linked to it in the same transaction), and the
+        bytes of the files its request sends read (raises AttachmentRefused: nothing stored)."""
+        settings = get_settings()
+        if refusal := await turn_files.new_pages_refusal(job, settings, self._db_url):
+            raise turn_files.AttachmentRefused(refusal)
+        if job.conversation_id and not job.version_of and writes_queue(self._db_url):
             # The common case on SQLite: read the history outside its write queue, so the
             # write transaction is short. A server database takes it all in one transaction:
             # each one costs a worker several round trips (a third of a turn's DB CPU).
-            conversation, previous = await run_read(
-                turns.history_sync, job.owner, job.conversation_id, url=self._db_url
+            (conversation, previous), earlier = await run_read(
+                turn_files.read_history_sync,
+                turns.history_sync,
+                job.owner,
+                job.conversation_id,
+                url=self._db_url,
             )
-            user_message = await run_write(
+            user_message, _, linked = await run_write(
+                turn_files.stored_turn_sync,
+                job,
+                settings,
                 turns.add_user_message_sync,
                 job.owner,
                 conversation.id,
@@ -99,24 +116,33 @@ class TurnStore:
                 in_flight,
                 url=self._db_url,
             )
-            started = _started(conversation, previous, user_message, created=False)
+            started = _started(conversation, previous, user_message, False, earlier)
             # The conversation was read before this message, which names it if untitled.
             title = conversation.title or store.provisional_title(clean_text(job.user_text))
-            return dataclasses.replace(started, title=title)
-        # A new conversation, an edit/regenerate, or a server database: one transaction.
-        conversation, previous, user_message = await run_write(
-            turns.start_turn_sync,
-            job.owner,
-            job.conversation_id,
-            job.user_text,
-            job.user_message_id,
-            job.replace_from_message_id,
-            job.new_conversation_settings,
-            in_flight,
-            url=self._db_url,
-        )
-        created = job.conversation_id is None
-        return _started(conversation, previous, user_message, created)
+            started = dataclasses.replace(started, title=title)
+        else:
+            # A new conversation, an edit/regenerate, or a server database: one transaction.
+            (conversation, previous, user_message), earlier, linked = await run_write(
+                turn_files.stored_turn_sync,
+                job,
+                settings,
+                turns.start_turn_sync,
+                job.owner,
+                job.conversation_id,
+                job.user_text,
+                job.user_message_id,
+                job.version_of,
+                job.new_conversation_settings,
+                in_flight,
+                job.regenerate,
+                url=self._db_url,
+            )
+            created = job.conversation_id is None
+            started = _started(conversation, previous, user_message, created, earlier)
+        if not linked and not earlier:
+            return started
+        history, files = await turn_files.load(started.history, linked, settings, self._db_url)
+        return dataclasses.replace(started, history=history, files=files)
 
     async def reply(self, job: GenerationJob, reply: LiveReply, seq: int) -> TurnFinished:
         """The ended reply stored over its row in flight (at `seq`); a database failure
@@ -153,8 +179,16 @@ def _started(
     previous: Sequence[Row[Any]],  # the store's history rows: seq, role, content, status
     user_message: MessageRow,
     created: bool,
+    earlier: Sequence[turn_files.HistoryFile] = (),  # their files (no bytes yet)
 ) -> TurnStarted:
-    history = tuple(Turn(m.role, m.content, m.status) for m in previous)
+    if earlier:
+        by_seq = turn_files.files_by_seq(earlier)
+        none: tuple[TurnFile, ...] = ()
+        history = tuple(
+            Turn(m.role, m.content, m.status, by_seq.get(m.seq, none)) for m in previous
+        )
+    else:
+        history = tuple(Turn(m.role, m.content, m.status) for m in previous)
     return TurnStarted(
         conversation.id, user_message, created, conversation.title, history, conversation
     )

@@ -199,7 +199,9 @@ class GenerationService:
     def _request(self, job: GenerationJob, started: TurnStarted) -> ReplyRequest:
         """The conversation's own settings win over the server defaults in the job."""
         conv = started.conversation
-        messages = build_messages(started.history, job.user_text, self.settings.history_max_chars)
+        messages = build_messages(
+            started.history, job.user_text, self.settings.history_max_chars, started.files
+        )
         return ReplyRequest(
             model=(conv and conv.model) or job.model,
             messages=messages,

@@ -48,6 +48,18 @@ class ReplyFinished:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReplyRetrying:
+    """Opening the stream failed with a retryable error (overloaded, rate limited …): retry
+    `attempt` of `max_retries` starts after `wait_s`. Yielded before the wait, so the
+    reader can say so instead of showing a silent "thinking"."""
+
+    attempt: int
+    max_retries: int
+    wait_s: float
+    reason: str = ""  # the ReplyError's kind
+
+
+@dataclasses.dataclass(frozen=True)
 class ThinkingSignature:
     """The signature that ends a thinking block (`signature_delta`): sent back with the
     block when a conversation continues after a tool call."""
@@ -102,6 +114,7 @@ ReplyEvent = (
     | TextDelta
     | ThinkingDelta
     | ReplyFinished
+    | ReplyRetrying
     | ThinkingSignature
     | RedactedThinking
     | ToolCall

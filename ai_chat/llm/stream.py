@@ -18,7 +18,7 @@ import httpx2
 
 from ai_chat.llm import network, sse
 from ai_chat.llm.errors import ReplyError, classify
-from ai_chat.llm.events import ReplyEvent, TextDelta
+from ai_chat.llm.events import ReplyEvent, ReplyRetrying, TextDelta
 from ai_chat.llm.frames import FrameParser
 
 
@@ -72,8 +72,9 @@ async def stream_reply(
     policy: RetryPolicy,
     pace: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[ReplyEvent, None]:
-    """Yields ReplyStarted, then TextDelta / ThinkingDelta (and the other `events` as
-    Claude sends them), then ReplyFinished; raises ReplyError on failure.
+    """Yields ReplyRetrying before each wait to retry (if any), then ReplyStarted, then
+    TextDelta / ThinkingDelta (and the other `events` as Claude sends them), then
+    ReplyFinished; raises ReplyError on failure.
 
     The SDK sends the request (auth, headers, HTTP errors as its exception classes); the
     body is read with the lean `sse` decoder. Retries happen only while opening the
@@ -90,15 +91,16 @@ async def stream_reply(
         )
         try:
             response = await manager.__aenter__()
+            break
         except Exception as exc:
             error = classify(exc, model=request.model, stall_timeout_s=policy.stall_timeout_s)
             attempt += 1
             delay = policy.delay(attempt, error)
             if delay is None:
                 raise error from exc
-            await asyncio.sleep(delay)
-            continue
-        break
+        # Said before the wait (outside the except: nothing to keep alive while suspended).
+        yield ReplyRetrying(attempt, policy.max_retries, delay, error.kind)
+        await asyncio.sleep(delay)
 
     try:
         http = response.http_response

@@ -24,6 +24,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
+from .attachments import attachments_of, received, without_data
 from .options import (
     OptionError,
     SimOptions,
@@ -48,6 +49,7 @@ from .records import Recorder, RequestRecord
 from .reply import Reply, watch_disconnect
 from .script import reply_text, split_tokens, thinking_text
 from .streaming import json_reply, stream_reply
+from .titles import is_title_request, title_reply
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's request size limit
 # api_only: nothing reads the records, which only track requests in flight; don't keep
@@ -142,12 +144,18 @@ class SimulatorApp:
             opts = resolve(self.base_options, _header(scope, b"x-sim-options"), prompt)
         except OptionError as exc:
             problem = problem or (400, str(exc))
+        files: list[dict[str, Any]] = []
+        try:
+            files = attachments_of(messages)
+        except ValueError as exc:  # a malformed image or document block: the API's 400
+            problem = problem or (400, str(exc))
         self.recorder.update(
             record,
             tag=opts.tag if opts else None,
             model=body.get("model") if isinstance(body, dict) else None,
             stream=bool(body.get("stream")) if isinstance(body, dict) else False,
-            messages=messages,
+            messages=without_data(messages),
+            attachments=files,
             system=system,
             thinking=body.get("thinking") if isinstance(body, dict) else None,
             cache_control=body.get("cache_control") if isinstance(body, dict) else None,
@@ -171,10 +179,14 @@ class SimulatorApp:
 
         # echo=1: the prompt itself is the reply (tests inject exact "model output" this way).
         text = (
-            remove_directives(prompt)
+            title_reply(prompt)  # the app's title request: a title tests can predict
+            if is_title_request(system)
+            else remove_directives(prompt)
             if opts.echo
             else reply_text(strip_directives(prompt), opts.tokens)
         )
+        if (named := received(files, messages)) and not opts.echo:
+            text = f"{named} {text}"  # tests read what reached "Claude" from the reply
         tokens = split_tokens(text)
         max_tokens = int(body["max_tokens"])
         reply = Reply(

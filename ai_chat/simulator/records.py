@@ -37,7 +37,9 @@ class RequestRecord:
     tokens_sent: int = 0
     outcome: str = "pending"
     status: int | None = None  # HTTP status sent
-    messages: Any = None  # the request body's `messages`, as sent
+    messages: Any = None  # the request body's `messages`, as sent (base64 data: its length)
+    # Its image and document blocks: type, media type, title, bytes, pages (attachments.py).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     system: Any = None
     thinking: Any = None  # the request's `thinking` config, as sent
     cache_control: Any = None  # the request's top-level `cache_control`, as sent

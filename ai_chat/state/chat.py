@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import reflex as rx
@@ -16,12 +16,13 @@ from reflex_base.event import EventSpec
 from ai_chat.config import get_settings
 from ai_chat.generation.job import ReplySaved
 from ai_chat.state import payloads
+from ai_chat.state.attachments import AttachmentView
 from ai_chat.state.auth import signed_in, to_signin
-from ai_chat.state.shared import COMPOSER_ID, Events, model_label
+from ai_chat.state.shared import Events, model_label
 from ai_chat.state.views import ChatMessage, format_cost, mark_unanswered, to_views
+from ai_chat.store import attachments, branches, export
 from ai_chat.store import conversations as store
-from ai_chat.store import export
-from ai_chat.store.db import read_scope
+from ai_chat.store.db import read_scope, run_sync
 from ai_chat.store.models import Message
 
 # New turns are kept apart from the loaded history so that a turn resends only them; past
@@ -37,7 +38,10 @@ class ChatState(rx.State):
     messages: rx.Field[list[ChatMessage]] = rx.field(default_factory=list)
     new_messages: rx.Field[list[ChatMessage]] = rx.field(default_factory=list)
     load_error: rx.Field[str] = rx.field("")
-    editing_id: rx.Field[str] = rx.field("")  # a user message being edited in the composer
+    editing_id: rx.Field[str] = rx.field("")  # a user message being edited (in place)
+    # Shown messages that have other versions: id -> [n, m] (version n of m). Apart from the
+    # messages so a conversation without versions sends nothing more.
+    versions: rx.Field[dict[str, list[int]]] = rx.field(default_factory=dict)
     # The open conversation's model (its settings, else the default)
     model_label: rx.Field[str] = rx.field("")
 
@@ -79,13 +83,16 @@ class ChatState(rx.State):
                 conversation = await store.require_conversation(
                     session, who.user_id, self.conversation_id
                 )
-                rows = await store.list_messages(session, who.user_id, self.conversation_id)
+                rows = await branches.active_path(session, who.user_id, self.conversation_id)
+                files = await run_sync(
+                    session, attachments.for_messages_sync, who.user_id, [m.id for m in rows]
+                )
         except store.ConversationNotFound:
             return rx.toast.error("That conversation no longer exists.")
         if fmt == "json":
-            data, suffix = export.to_json(conversation, rows), "json"
+            data, suffix = export.to_json(conversation, rows, files), "json"
         else:
-            data, suffix = export.to_markdown(conversation, rows), "md"
+            data, suffix = export.to_markdown(conversation, rows, files), "md"
         return rx.download(data=data, filename=f"conversation-{self.conversation_id[:8]}.{suffix}")
 
     @rx.event
@@ -97,6 +104,7 @@ class ChatState(rx.State):
         self.conversation_id, self.title, self.load_error, self.editing_id = "", "", "", ""
         self.model_label = ""
         self.messages, self.new_messages = [], []
+        self._assign(versions={})
 
     def _assign(self, **values: Any) -> None:
         """Sets the vars whose value changes. Reflex resends every var assigned (with the
@@ -109,6 +117,9 @@ class ChatState(rx.State):
         """Every stored turn the tab shows, oldest first."""
         return [*self.messages, *self.new_messages]
 
+    def _shows(self, message_id: str) -> bool:
+        return any(m.id == message_id for m in self._shown_messages())
+
     def _shows_recent(self, message_id: str, within: int = 8) -> bool:
         """Whether `message_id` is among the newest `within` turns shown: no pass over the
         history (each item read through a list var is wrapped for change tracking)."""
@@ -117,16 +128,29 @@ class ChatState(rx.State):
             recent = [*self.messages[len(recent) - within :], *recent]
         return any(m.id == message_id for m in recent)
 
-    def _sync_rows(self, rows: Sequence[Message], exclude_id: str) -> None:
+    def _sync_rows(
+        self,
+        rows: Sequence[Message],
+        exclude_id: str,
+        files: Mapping[str, list[AttachmentView]] | None = None,
+    ) -> None:
         """Show the stored `rows` (but `exclude_id`, shown live): appended when the tab
-        shows a prefix of them (a push of the new turns only), else the history replaced."""
-        views = to_views(rows, exclude_id=exclude_id)
+        shows a prefix of them (a push of the new turns only), else the history replaced.
+        `files`: the user turns' attachments, when read with the rows."""
+        views = to_views(rows, exclude_id=exclude_id, files=files)
+        if isinstance(rows, branches.Path):  # the rows of the branch shown: its versions
+            self._show_versions(rows)
         shown = self._shown_messages()
         if [m.id for m in shown] != [v.id for v in views[: len(shown)]]:
+            # Another branch (a version chosen elsewhere): the files of messages still shown.
+            known = {m.id: m.attachments for m in shown if m.attachments}
+            for view in views:
+                view.attachments = view.attachments or list(known.get(view.id, []))
             self.messages, self.new_messages = views, []
             return
         start = max(0, len(shown) - 2)  # the newest shown may have changed (status, text)
         for old, new in zip(shown[start:], views[start : len(shown)], strict=True):
+            new.attachments = new.attachments or list(old.attachments)  # rows carry no files
             if old != new:
                 self._replace_recent(new)
         for view in views[len(shown) :]:
@@ -171,32 +195,45 @@ class ChatState(rx.State):
             self.messages, self.new_messages = self._shown_messages(), []
         self.new_messages.append(message)
 
-    def _truncate_from(self, message_id: str) -> bool:
-        """Drop this message and every later one; False if it isn't shown."""
+    def _truncate_from(self, message_id: str, keep: bool = False) -> bool:
+        """Stop showing this message (but with `keep`) and every later one: they stay
+        stored, on their branch. False if it isn't shown."""
         for name in ("new_messages", "messages"):
             shown: list[ChatMessage] = getattr(self, name)
             index = next((i for i, m in enumerate(shown) if m.id == message_id), None)
             if index is not None:
-                setattr(self, name, shown[:index])
+                kept = shown[: index + 1 if keep else index]
+                if keep and kept[-1].unanswered:  # a reply to it is on its way
+                    kept[-1] = dataclasses.replace(kept[-1], unanswered=False)
+                setattr(self, name, kept)
                 if name == "messages":
                     self.new_messages = []
                 return True
         return False
 
+    def _show_versions(self, path: branches.Path) -> None:
+        self._assign(versions={k: list(v) for k, v in path.versions.items()})
+
+    def _add_version(self, message_id: str, version: tuple[int, int] | None) -> None:
+        """A new version shown (an edit's message, a regenerated reply)."""
+        if version is not None and version[1] > 1:
+            self.versions = {**self.versions, message_id: list(version)}  # assigned: pushed
+
     @rx.event
     def start_edit(self, message_id: str | None = None) -> Events:
+        """The user message becomes an editable box where it is (Save: `LiveState.save_edit`)."""
         if (checked_id := payloads.entity_id(message_id)) is None:
             return payloads.malformed()
         message = next((m for m in self._shown_messages() if m.id == checked_id), None)
         if message is None or message.role != "user":
             return None
         self.editing_id = checked_id
-        return [rx.set_value(COMPOSER_ID, message.content), rx.set_focus(COMPOSER_ID)]
+        return None
 
     @rx.event
     def cancel_edit(self) -> Events:
-        self.editing_id = ""
-        return rx.set_value(COMPOSER_ID, "")
+        self._assign(editing_id="")
+        return None
 
 
 def _cost_of(messages: list[ChatMessage]) -> tuple[float, bool]:

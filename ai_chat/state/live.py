@@ -19,10 +19,11 @@ from ai_chat.auth.identity import Identity
 from ai_chat.generation import runtime
 from ai_chat.generation.job import ReplySaved, TurnFinished, TurnStarted
 from ai_chat.generation.live_reply import LiveSnapshot
-from ai_chat.state import loading, reply_ending, sending
+from ai_chat.state import loading, payloads, reply_ending, sending, versions
 from ai_chat.state import watch as watchers
 from ai_chat.state import watch_view as view
 from ai_chat.state._reflex_seam import unproxied
+from ai_chat.state.attachments import AttachmentsState, give_back_files
 from ai_chat.state.auth import signed_in, to_signin
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live_vars import LiveVars
@@ -43,6 +44,8 @@ class LiveState(LiveVars, ChatState):
         """on_load: `/` is a fresh chat; `/c/<id>` restores that conversation from the DB,
         with its reply in flight shown live (this tab's, or another's through a watcher)."""
         who = await signed_in(self)
+        tray = await self.get_state(AttachmentsState)
+        tray._for_user(who.user_id if who is not None else "")
         if who is None:
             self._chat()._reset_conversation()
             return None  # AuthState.guard, first in on_load, sends the tab to sign in
@@ -54,17 +57,42 @@ class LiveState(LiveVars, ChatState):
     async def send(self, form_data: dict[str, Any] | None = None) -> Events:
         """Enter or the Send button. Ordinary event: runs one at a time per tab, so a
         double click finds the first turn already running and does nothing."""
-        text = sending.composer_text(form_data)
+        text = sending.composer_text(form_data, allow_empty=True)
         if not isinstance(text, str):
-            return text  # malformed, too long (said), or empty
+            return text  # malformed or too long (said)
+        if not text.strip() and not (await self.get_state(AttachmentsState)).pending:
+            return None  # nothing to send: files alone are a message, like claude.ai's
         if (who := await signed_in(self)) is None:
             return to_signin()
-        # Editing replaces that message and everything after it.
-        return await self._start_turn(who, text, replace_from=self.editing_id or None)
+        return await self._start_turn(who, text, replace_from=None, with_files=True)
+
+    @rx.event
+    async def save_edit(self, form_data: dict[str, Any] | None = None) -> Events:
+        """The edit box's Save: the edited text becomes a new version of the message being
+        edited, with a new reply; the old one and its turns stay, one ‹ › away."""
+        if (text := versions.edit_text(form_data)) is None:
+            return payloads.malformed()
+        chat = self._chat()
+        editing = next((m for m in chat._shown_messages() if m.id == chat.editing_id), None)
+        if editing is None or editing.role != "user":
+            chat._assign(editing_id="")
+            return rx.toast.info("That message is no longer shown here; nothing was changed.")
+        if (refused := versions.refuse_edit(text, has_files=bool(editing.attachments))) is not None:
+            return refused  # empty or too long (said; the box keeps the text)
+        if (who := await signed_in(self)) is None:
+            return to_signin()
+        return await self._start_turn(who, text, replace_from=editing.id)
+
+    @rx.event
+    async def switch_version(
+        self, message_id: str | None = None, direction: int | None = None
+    ) -> Events:
+        """‹ › on a message: its previous (-1) or next (+1) version and that branch."""
+        return await versions.switch(self, message_id, direction)
 
     @rx.event
     async def regenerate(self) -> Events:
-        """A new reply to the last user message; the old reply is replaced (also Retry)."""
+        """A new reply to the last user message, beside the old one (also Retry)."""
         if (who := await signed_in(self)) is None:
             return to_signin()
         shown = self._chat()._shown_messages()
@@ -84,13 +112,18 @@ class LiveState(LiveVars, ChatState):
         return await self._start_turn(who, CONTINUE_PROMPT, replace_from=None)
 
     async def _start_turn(
-        self, who: Identity, text: str, replace_from: str | None, reuse_id: str = ""
+        self,
+        who: Identity,
+        text: str,
+        replace_from: str | None,
+        reuse_id: str = "",
+        with_files: bool = False,
     ) -> Events:
-        begun, told = await sending.begin_turn(self, who, text, replace_from, reuse_id)
+        begun, told = await sending.begin_turn(self, who, text, replace_from, reuse_id, with_files)
         if not begun:
             return told
         generate = event_of(LiveState.generate)
-        if reuse_id:  # regenerate leaves whatever the user is typing
+        if reuse_id or replace_from:  # regenerate and edit leave whatever the user is typing
             return [generate]
         return [rx.set_value(COMPOSER_ID, ""), generate]
 
@@ -169,11 +202,16 @@ class LiveState(LiveVars, ChatState):
                             unproxied(self)._show(update)
                 elif isinstance(update, TurnStarted):
                     async with self:
-                        reply_ending.started(unproxied(self), update)
+                        await reply_ending.started(unproxied(self), update)
+                        stale = not versions.shows_history(unproxied(self)._chat(), update)
                     if update.created_conversation:
                         yield _give_url(update.conversation_id)
+                    if job.version_of or stale:  # ‹ n/m ›, or the branch Claude is sent
+                        await versions.after_start(self, job, update, stale)
                 elif isinstance(update, TurnFinished):
                     async with self:
+                        if not update.user_turn_saved:  # its files go back to the tray
+                            await give_back_files(self, unproxied(self)._files)
                         ending = await reply_ending.finished(unproxied(self), update, mine)
                     for event in _end_events(update, ending):
                         yield event

@@ -19,6 +19,7 @@ from ai_chat.generation import runtime
 from ai_chat.generation.job import GenerationJob
 from ai_chat.generation.live_reply import LiveSnapshot
 from ai_chat.limits.user_limits import limits_for
+from ai_chat.state.attachments import AttachmentView, attachment_ids
 from ai_chat.state.chat import ChatState
 from ai_chat.state.markdown_depth import streaming_too_deep
 from ai_chat.store.models import MessageStatus, new_id
@@ -47,6 +48,10 @@ class LiveVars(ChatState, mixin=True):
     live_status: rx.Field[str] = rx.field("")
     live_output_tokens: rx.Field[int] = rx.field(0)
     live_elapsed_s: rx.Field[float] = rx.field(0.0)
+    # Claude's API refused to start (overloaded, rate limited) and is asked again:
+    # "Retrying (attempt/max)…" instead of a silent "thinking". 0: not retrying.
+    live_retry_attempt: rx.Field[int] = rx.field(0)
+    live_retry_max: rx.Field[int] = rx.field(0)
     # For screen readers (aria-live=polite): changes on status transitions, never per token.
     announcement: rx.Field[str] = rx.field("")
     # Backend-only: what the background task needs, never sent to the browser.
@@ -67,6 +72,7 @@ class LiveVars(ChatState, mixin=True):
     _live_title: str = ""  # the conversation's title, for the sidebar at the turn's end
     _who: Identity | None = None  # whose turn it is (resolved by the handler that began it)
     _claimed: bool = False  # a `generate` has taken the turn: a second (forged) one can't
+    _files: list[AttachmentView] = []  # the files sent with the turn (given back if unsaved)
 
     def _chat(self) -> ChatState:
         """The conversation this tab shows (the parent state, loaded with this one)."""
@@ -99,6 +105,8 @@ class LiveVars(ChatState, mixin=True):
             live_status=MessageStatus.THINKING.value,
             live_output_tokens=0,
             live_elapsed_s=0.0,
+            live_retry_attempt=0,
+            live_retry_max=0,
             announcement="Claude is thinking…",
         )
 
@@ -115,10 +123,13 @@ class LiveVars(ChatState, mixin=True):
             live_thinking="",
             live_output_tokens=0,
             live_elapsed_s=0.0,
+            live_retry_attempt=0,
+            live_retry_max=0,
         )
         self._user_text = self._user_message_id = ""
         self._replace_from, self._new_settings, self._live_title = "", {}, ""
         self._who, self._claimed = None, False
+        self._files = []
 
     def _take_queued(self) -> str:
         """The message sent while the reply was stopping, taken (sent once)."""
@@ -140,7 +151,8 @@ class LiveVars(ChatState, mixin=True):
 
     def _job(self) -> GenerationJob | None:
         """The turn `_begin` set up, or None if there is none (stopped, or already ended)."""
-        if not self.generating or not self._user_text or self._claimed or self._who is None:
+        has_input = self._user_text or self._files  # a message may be files alone
+        if not self.generating or not has_input or self._claimed or self._who is None:
             return None
         self._claimed = True
         settings = get_settings()
@@ -150,17 +162,21 @@ class LiveVars(ChatState, mixin=True):
             conversation_id=self.live_conversation_id or None,
             user_text=self._user_text,
             user_message_id=self._user_message_id or None,
-            replace_from_message_id=self._replace_from or None,
+            version_of=self._replace_from or None,  # edit, or regenerate (same message)
+            regenerate=bool(self._replace_from) and self._replace_from == self._user_message_id,
             new_conversation_settings=self._new_settings,
             generation_id=self.generation_id,
             assistant_message_id=self.live_message_id,
             model=settings.model,
             max_tokens=settings.max_output_tokens,
+            attachment_ids=attachment_ids(self._files),
         )
 
     def _show(self, snapshot: LiveSnapshot) -> None:
         if snapshot.status == "streaming" and self.live_status != "streaming":
             self.announcement = "Claude is replying…"
+        elif snapshot.retry_attempt and snapshot.retry_attempt != self.live_retry_attempt:
+            self.announcement = retrying_label(snapshot.retry_attempt, snapshot.retry_max)
         too_deep = streaming_too_deep(
             self.live_too_deep, self.live_text_head, self.live_text_tail, snapshot.text
         )
@@ -173,7 +189,13 @@ class LiveVars(ChatState, mixin=True):
             live_thinking=snapshot.thinking,
             live_output_tokens=snapshot.output_tokens,
             live_elapsed_s=snapshot.elapsed_s,
+            live_retry_attempt=snapshot.retry_attempt,
+            live_retry_max=snapshot.retry_max,
         )
+
+
+def retrying_label(attempt: int, retries: int) -> str:
+    return f"Claude is busy. Retrying ({attempt}/{retries})…"
 
 
 def split_live_text(head: str, text: str) -> tuple[str, str]:

@@ -5,17 +5,19 @@ recovered first (stored as interrupted)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import reflex as rx
 from reflex_base.event import EventSpec
 
 from ai_chat.config import get_settings
-from ai_chat.state import payloads, watch
+from ai_chat.state import attachments, payloads, watch
 from ai_chat.state import watch_view as view
+from ai_chat.state.attachments import AttachmentView
 from ai_chat.state.live_vars import LiveVars
 from ai_chat.state.shared import model_label
 from ai_chat.state.views import to_views
+from ai_chat.store import branches
 from ai_chat.store import conversations as store
 from ai_chat.store.db import read_scope
 from ai_chat.store.models import Conversation, Message
@@ -39,6 +41,7 @@ async def open_route(live: LiveVars, owner: str) -> tuple[bool, list[EventSpec]]
     try:
         own_gone = await own_reply_gone(live)
         conversation, rows, lost = await load(owner, cid, live)
+        files = await attachments.files_of(owner, [r.id for r in rows if r.role == "user"])
     except Exception as exc:  # noqa: BLE001 - the page must still render
         chat.load_error = f"Could not load this conversation: {type(exc).__name__}"
         return False, [rx.toast.error(chat.load_error)]
@@ -51,7 +54,7 @@ async def open_route(live: LiveVars, owner: str) -> tuple[bool, list[EventSpec]]
     own_lost = own_gone and any(
         r.id == live.live_message_id and r.status == "interrupted" for r in rows
     )
-    return show_loaded(live, rows, lost or own_lost, own_gone)
+    return show_loaded(live, rows, lost or own_lost, own_gone, files)
 
 
 async def load_new_chat(live: LiveVars) -> EventSpec | None:
@@ -69,7 +72,11 @@ async def load_new_chat(live: LiveVars) -> EventSpec | None:
 
 
 def show_loaded(
-    live: LiveVars, rows: Sequence[Message], lost: bool, own_gone: bool
+    live: LiveVars,
+    rows: Sequence[Message],
+    lost: bool,
+    own_gone: bool,
+    files: Mapping[str, list[AttachmentView]] | None = None,
 ) -> tuple[bool, list[EventSpec]]:
     """The loaded rows shown; a reply in flight live; a watcher set up for the rest:
     (whether to start it, what the tab is told)."""
@@ -81,7 +88,8 @@ def show_loaded(
     if live.watching:
         view.unwatch(live)
     live_id = flying.id if flying and (own or not live.generating) else ""
-    chat.messages, chat.new_messages = to_views(rows, exclude_id=live_id), []
+    chat.messages, chat.new_messages = to_views(rows, exclude_id=live_id, files=files), []
+    chat._show_versions(rows if isinstance(rows, branches.Path) else branches.Path())
     if flying is not None and not own and not live.generating:
         view.watch_begin(live, flying.id, text=flying.content, status=flying.status)
     running_here = own and live.generation_id in watch.RUNNING_HERE
@@ -109,10 +117,11 @@ async def load(
         return None, [], False
     async with read_scope() as session:
         conversation = await store.get_conversation(session, owner, cid)
-        rows = list(await store.list_messages(session, owner, cid)) if conversation else []
+        # The branch shown (store/branches.py), with its versions' counts: one query.
+        rows = await branches.active_path(session, owner, cid) if conversation else []
     flying = watch.in_flight(rows)
     if flying is None or (live.generating and live.generation_id in watch.RUNNING_HERE):
         return conversation, rows, False
     if await watch.recover(owner, cid):
-        return conversation, list(await watch.read_rows(owner, cid)), True
+        return conversation, await watch.read_rows(owner, cid), True
     return conversation, rows, False

@@ -9,11 +9,13 @@ from typing import NamedTuple
 import reflex as rx
 from reflex_base.event import EventSpec
 
+from ai_chat.generation import titles
 from ai_chat.generation.job import TurnFinished, TurnStarted
+from ai_chat.limits.user_limits import limits_for
 from ai_chat.state import watch_view as view
 from ai_chat.state.live_vars import LiveVars
-from ai_chat.state.shared import COMPOSER_ID
-from ai_chat.state.sidebar import SidebarState
+from ai_chat.state.shared import COMPOSER_ID, event_of
+from ai_chat.state.sidebar import UNTITLED, SidebarState
 from ai_chat.state.views import to_view
 from ai_chat.store.models import MessageStatus
 
@@ -31,14 +33,20 @@ class Ending(NamedTuple):
     listed: bool  # the sidebar showed the turn's recency in place (else: refresh it)
     deleted_while_shown: bool  # the tab still shows a conversation deleted elsewhere
     rewatch: bool = False  # a watcher was set up for the conversation shown
+    shown: bool = False  # the ended reply (and its error) is shown in this tab's chat
+    titling: str = ""  # a new conversation whose title is being made: the tab follows it
 
 
-def started(live: LiveVars, update: TurnStarted) -> None:
+async def started(live: LiveVars, update: TurnStarted) -> None:
     live._live_title = update.title
     live._assign(live_conversation_id=update.conversation_id)
     chat = live._chat()
     if update.created_conversation and not chat.conversation_id:
         chat.conversation_id, chat.title = update.conversation_id, update.title
+    if update.created_conversation:  # listed at once, not when its first reply ends
+        sidebar = await live.get_state(SidebarState)
+        sidebar._bring_to_top(update.conversation_id, update.title or UNTITLED)
+        sidebar._first_turn = (update.conversation_id, update.user_message.content, update.title)
 
 
 async def finished(live: LiveVars, update: TurnFinished, generation_id: str) -> Ending:
@@ -62,10 +70,37 @@ async def finished(live: LiveVars, update: TurnFinished, generation_id: str) -> 
         and not update.conversation_deleted
         and sidebar._bring_to_top(update.message.conversation_id, live._live_title)
     )
+    titling = _start_title(live, sidebar, update)
     live._end()
     live.announcement = _announce_end(update)
     rewatch = shown and not update.conversation_deleted and view.new_watch(live, chat)
-    return Ending(queued, listed, shown and update.conversation_deleted, rewatch)
+    return Ending(queued, listed, shown and update.conversation_deleted, rewatch, shown, titling)
+
+
+def _start_title(live: LiveVars, sidebar: SidebarState, update: TurnFinished) -> str:
+    """After a new conversation's first reply, complete: its title job (generation/titles.py)
+    started; the conversation's id, for the tab to follow it ("" when none started)."""
+    first, sidebar._first_turn = sidebar._first_turn, ()
+    message = update.message
+    if (
+        not first
+        or first[0] != message.conversation_id
+        or message.status != MessageStatus.COMPLETE.value
+        or update.save_error
+        or update.conversation_deleted
+        or live._who is None
+    ):
+        return ""
+    conversation_id, first_message, provisional = first
+    begun = titles.start(
+        live._who.user_id,
+        limits_for(live._who),
+        conversation_id,
+        first_message,
+        message.content,
+        provisional,
+    )
+    return conversation_id if begun else ""
 
 
 def _announce_end(update: TurnFinished) -> str:
@@ -86,8 +121,11 @@ def told_at_end(update: TurnFinished, ending: Ending) -> list[EventSpec]:
         events.append(rx.toast.warning(NOT_SAVED_YET))
     elif update.save_error:
         events.append(rx.toast.error(update.save_error))
-    elif update.message.status == MessageStatus.FAILED.value:
+    elif update.message.status == MessageStatus.FAILED.value and not ending.shown:
+        # Shown in the reply's bubble when the tab shows its conversation: said once there.
         events.append(rx.toast.error(update.message.error or "The reply failed."))
     elif ending.deleted_while_shown:
         events.append(rx.toast.warning(DELETED_DURING_REPLY))
+    if ending.titling:
+        events.append(event_of(SidebarState.follow_title, ending.titling))
     return events

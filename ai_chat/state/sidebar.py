@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from ai_chat.auth.identity import Identity
-from ai_chat.generation import runtime
+from ai_chat.generation import runtime, titles
 from ai_chat.state import payloads
 from ai_chat.state._reflex_seam import plain_list
 from ai_chat.state.auth import signed_in, to_signin
@@ -19,6 +21,7 @@ from ai_chat.store.conversations import ConversationNotFound
 from ai_chat.store.db import read_scope, session_scope
 
 PAGE_SIZE = 50
+UNTITLED = "Untitled"
 
 
 @dataclasses.dataclass
@@ -36,6 +39,9 @@ class SidebarState(rx.State):
     delete_id: rx.Field[str] = rx.field("")
     delete_title: rx.Field[str] = rx.field("")
     mobile_open: rx.Field[bool] = rx.field(False)  # narrow screens: the list slides over the chat
+    # The conversation this tab's turn just created: (id, first message, provisional title),
+    # until its first reply ends (state/reply_ending.py starts its title job then).
+    _first_turn: tuple[str, str, str] | tuple[()] = ()
 
     @rx.event
     def toggle_mobile(self) -> None:
@@ -47,11 +53,15 @@ class SidebarState(rx.State):
                 session, owner, self.query, limit=PAGE_SIZE + 1, offset=offset
             )
         self.has_more = len(rows) > PAGE_SIZE
-        return [ConversationItem(r.id, r.title or "Untitled") for r in rows[:PAGE_SIZE]]
+        return [ConversationItem(r.id, r.title or UNTITLED) for r in rows[:PAGE_SIZE]]
 
     @rx.event
     async def refresh(self) -> Events:
         self.mobile_open = False  # runs on every page load: a chosen conversation closes it
+        return await self._reload()
+
+    async def _reload(self) -> Events:
+        """The list's first page again (a search keeps the narrow list open)."""
         if (who := await signed_in(self)) is None:
             self.items, self.has_more = [], False
             return None
@@ -81,12 +91,40 @@ class SidebarState(rx.State):
         self.items = items
         return True
 
+    @rx.event(background=True)
+    async def follow_title(self, conversation_id: str | None = None) -> AsyncIterator[EventSpec]:
+        """Started by the end of a new conversation's first reply: when its title job (in
+        this worker) has stored Claude's title, the list and the open chat show it."""
+        if (checked := payloads.entity_id(conversation_id)) is None:
+            yield payloads.malformed()
+            return
+        async with self:
+            who = await signed_in(self)
+        if who is None:
+            return
+        title = await titles.wait(who.user_id, checked)  # "" unless this user's, here
+        if not title:
+            return
+        async with self:
+            self._retitle(checked, title)
+            chat = await self.get_state(ChatState)
+            if chat.conversation_id == checked:
+                chat.title = title
+
+    def _retitle(self, conversation_id: str, title: str) -> None:
+        """The listed conversation shows `title` (no list query)."""
+        current = plain_list(self.items)
+        if any(item.id == conversation_id and item.title != title for item in current):
+            self.items = [
+                ConversationItem(i.id, title) if i.id == conversation_id else i for i in current
+            ]
+
     @rx.event
     async def search(self, query: str | None = None) -> Events:
         if (checked := payloads.text(query, 10_000)) is None:
             return payloads.malformed()
         self.query = checked[:200]
-        return event_of(SidebarState.refresh)
+        return await self._reload()
 
     @rx.event
     async def load_more(self) -> Events:

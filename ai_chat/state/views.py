@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ai_chat.config import get_settings
 from ai_chat.llm.catalog import Usage, cost_usd
 from ai_chat.llm.history import Turn, unanswered
+from ai_chat.state.attachments import AttachmentView
 from ai_chat.state.markdown_depth import too_deep
 from ai_chat.store.conversations import as_utc
 from ai_chat.store.models import Message, MessageRow
@@ -38,6 +39,8 @@ class ChatMessage:
     unanswered: bool = False
     # The reply ended but the database refused it: it is retried ("Not saved yet").
     save_pending: bool = False
+    # A user turn's files (ids, names, sizes, URLs: never their bytes).
+    attachments: list[AttachmentView] = dataclasses.field(default_factory=list)
 
 
 def to_view(message: Message | MessageRow) -> ChatMessage:
@@ -67,10 +70,17 @@ def to_view(message: Message | MessageRow) -> ChatMessage:
 IN_FLIGHT = ("thinking", "streaming")
 
 
-def to_views(rows: Sequence[Message | MessageRow], exclude_id: str = "") -> list[ChatMessage]:
+def to_views(
+    rows: Sequence[Message | MessageRow],
+    exclude_id: str = "",
+    files: Mapping[str, list[AttachmentView]] | None = None,
+) -> list[ChatMessage]:
     """Stored turns as shown (but `exclude_id`, the reply shown live), unanswered user
-    turns marked."""
+    turns marked; `files`: the messages' attachments by message id."""
     views = [to_view(row) for row in rows]
+    for view in views:
+        if files and view.id in files:
+            view.attachments = list(files[view.id])
     mark_unanswered(views)
     return [view for view in views if view.id != exclude_id]
 

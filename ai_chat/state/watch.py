@@ -23,11 +23,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from reflex_base.event import EventSpec
 
 from ai_chat.generation import fanout, runtime
+from ai_chat.state import attachments
 from ai_chat.state import watch_view as view
 from ai_chat.state._reflex_seam import unproxied
 from ai_chat.state.live_vars import LiveVars
 from ai_chat.state.watch_view import Plan, lost_toast
-from ai_chat.store import conversations as store
+from ai_chat.store import branches
 from ai_chat.store.db import read_scope
 from ai_chat.store.models import Message
 
@@ -67,9 +68,16 @@ async def recover(owner: str, conversation_id: str) -> int:
         return 0
 
 
-async def read_rows(owner: str, conversation_id: str) -> Sequence[Message]:
+async def read_rows(owner: str, conversation_id: str) -> branches.Path:
+    """The branch shown (store/branches.py), with its versions."""
     async with read_scope() as session:
-        return await store.list_messages(session, owner, conversation_id)
+        return await branches.active_path(session, owner, conversation_id)
+
+
+def _asked(rows: Sequence[Message]) -> list[str]:
+    """The newest user turns (the one a reply began for, and the one before): their files
+    are read with them, so another tab shows a question with its files."""
+    return [row.id for row in rows[-4:] if row.role == "user"]
 
 
 def in_flight(rows: Sequence[Message]) -> Message | None:
@@ -82,17 +90,17 @@ def in_flight(rows: Sequence[Message]) -> Message | None:
 
 async def settled_rows(
     owner: str, conversation_id: str, message_id: str, generation_id: str = ""
-) -> tuple[list[Message], bool]:
+) -> tuple[branches.Path, bool]:
     """The conversation's rows once `message_id` is no longer running: (rows, lost), `lost`
     when its owner was gone and it was recovered here. Rows still in flight: ([], False)."""
-    rows = list(await read_rows(owner, conversation_id))
+    rows = await read_rows(owner, conversation_id)
     row = next((r for r in rows if r.id == message_id), None)
     if row is None or row.status not in IN_FLIGHT:
         return rows, False
     if await reply_alive(generation_id, message_id):
-        return [], False
+        return branches.Path(), False
     await recover(owner, conversation_id)
-    return list(await read_rows(owner, conversation_id)), True
+    return await read_rows(owner, conversation_id), True
 
 
 async def follow(state: LiveVars, plan: Plan) -> AsyncIterator[EventSpec]:
@@ -113,9 +121,11 @@ async def follow(state: LiveVars, plan: Plan) -> AsyncIterator[EventSpec]:
                             return
                     # A reply began (its user turn is stored) or ended: the rows say which.
                     rows = await read_rows(plan.owner, plan.conversation_id)
+                    files = await attachments.files_of(plan.owner, _asked(rows))
                     live_id = "" if frame.ended else frame.message_id
                     async with state:
-                        ok = view.watch_sync(unproxied(state), plan.token, rows, frame, live_id)
+                        live = unproxied(state)
+                        ok = view.watch_sync(live, plan.token, rows, frame, live_id, files)
                     if not ok:
                         return
                     shown, shown_generation = live_id, frame.generation_id

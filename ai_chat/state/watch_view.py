@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import reflex as rx
 from reflex_base.event import EventSpec
 
 from ai_chat.generation.fanout import LiveFrame
 from ai_chat.generation.live_reply import LiveSnapshot
+from ai_chat.state.attachments import AttachmentView
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live_vars import LiveVars
 from ai_chat.state.views import ChatMessage
@@ -103,14 +104,20 @@ def watch_show(live: LiveVars, token: str, frame: LiveFrame) -> bool:
 
 
 def watch_sync(
-    live: LiveVars, token: str, rows: Sequence[Message], frame: LiveFrame | None, live_id: str
+    live: LiveVars,
+    token: str,
+    rows: Sequence[Message],
+    frame: LiveFrame | None,
+    live_id: str,
+    files: Mapping[str, list[AttachmentView]] | None = None,
 ) -> bool:
-    """The conversation as stored, with `live_id` (another tab's reply) shown live."""
+    """The conversation as stored, with `live_id` (another tab's reply) shown live;
+    `files`: its user turns' attachments."""
     if not watch_wanted(live, token):
         return False
     if live.generating:  # this tab's own reply began meanwhile: its task shows it
         return True
-    live._chat()._sync_rows(rows, live_id)
+    live._chat()._sync_rows(rows, live_id, files)
     if live_id and frame is not None:
         watch_begin(live, live_id, frame.generation_id)
         watch_show(live, token, frame)

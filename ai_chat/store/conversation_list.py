@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ai_chat.store import attachment_cleanup
 from ai_chat.store.conversations import require_conversation
+from ai_chat.store.db import run_sync
 from ai_chat.store.models import Conversation, Message
 from ai_chat.store.text import clean_text
 
@@ -70,5 +72,7 @@ async def rename_conversation(
 
 async def delete_conversation(session: AsyncSession, owner: str, conversation_id: str) -> None:
     await require_conversation(session, owner, conversation_id)
+    # Its files first (they name its messages), and the blobs no other file names.
+    await run_sync(session, attachment_cleanup.delete_for_conversation_sync, conversation_id)
     await session.exec(delete(Message).where(col(Message.conversation_id) == conversation_id))
     await session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))

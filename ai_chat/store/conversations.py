@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ai_chat.llm.titles import clean_title
 from ai_chat.store.columns import as_utc as as_utc  # re-exported for its importers
 from ai_chat.store.db import run_sync
 from ai_chat.store.models import Conversation, Message
@@ -150,9 +151,26 @@ async def truncate_from(
 
 
 def provisional_title(text: str, limit: int = 60) -> str:
-    """A provisional title: the first line of the first message."""
-    first_line = " ".join(text.strip().split())
-    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
+    """A provisional title, until Claude names the conversation: the first message as one
+    line of plain text (no Markdown, no simulator directives), shortened to `limit`."""
+    return clean_title(text, limit)
+
+
+def set_generated_title_sync(
+    session: Session, owner: str, conversation_id: str, title: str, replaces: str
+) -> bool:
+    """Store a generated `title` if the conversation is still titled `replaces` (a rename
+    meanwhile wins). Its recency (`updated_at`) is left alone: a title is not activity."""
+    result = session.exec(
+        sa.update(Conversation)
+        .where(
+            col(Conversation.id) == conversation_id,
+            col(Conversation.owner) == owner,
+            col(Conversation.title) == replaces,
+        )
+        .values(title=clean_text(title)[:200])
+    )
+    return bool(result.rowcount)
 
 
 def claim_conversations(session: Session, from_owner: str, to_owner: str) -> int:

@@ -62,6 +62,16 @@ class Message(SQLModel, table=True):
             sqlite_where=sa.text("lease_until IS NOT NULL"),
             postgresql_where=sa.text("lease_until IS NOT NULL"),
         ),
+        # Versions (store/branches.py): a message's siblings (its other versions), and the
+        # versions not shown (few): a conversation without any is one line, its last row
+        # the end of the path (a turn's write needs no walk).
+        sa.Index("ix_message_parent", "conversation_id", "parent_id"),
+        sa.Index(
+            "ix_message_inactive",
+            "conversation_id",
+            sqlite_where=sa.text("NOT active"),
+            postgresql_where=sa.text("NOT active"),
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -85,6 +95,11 @@ class Message(SQLModel, table=True):
     # A reply in flight: its worker renews this (checkpoints); once it has passed, the
     # worker is gone and the reply is stored as interrupted. None once the reply ended.
     lease_until: datetime | None = Field(default=None, sa_type=TIMESTAMP)
+    # Versions (store/branches.py): the message before this one on its branch (None: a first
+    # message); messages with the same parent are versions of one turn, and `active` marks
+    # the one shown. The conversation shown is the path of active messages from the root.
+    parent_id: str | None = Field(default=None, max_length=32)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class AttachmentKind(str, enum.Enum):
@@ -156,6 +171,8 @@ class MessageRow:
     created_at: datetime = dataclasses.field(default_factory=utcnow)
     completed_at: datetime | None = None
     lease_until: datetime | None = None
+    parent_id: str | None = None
+    active: bool = True
 
 
 # The account tables live in users.py; imported here so that every importer of the models

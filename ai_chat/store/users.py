@@ -172,3 +172,36 @@ def usable_invite(session: Session, token: str) -> Invite | None:
     if invite is None or invite.used_by:
         return None
     return invite if as_utc(invite.expires_at) > utcnow() else None
+
+
+def get_defaults(session: Session, user_id: str) -> dict[str, object]:
+    """The user's last choices as a new conversation's settings (`model`,
+    `max_output_tokens`, `thinking_budget`: None = the server default / thinking off); {}
+    for a user with no row (AI_CHAT_AUTH=none's local user)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return {}
+    return {
+        "model": user.default_model,
+        "max_output_tokens": user.default_max_output_tokens,
+        "thinking_budget": user.default_thinking_budget or None,
+    }
+
+
+def save_defaults(session: Session, user_id: str, values: dict[str, object]) -> bool:
+    """Store the settings a user just chose (validated by the caller) as their defaults:
+    only the keys given; thinking off is stored as 0. False when the user has no row."""
+    user = session.get(User, user_id)
+    if user is None:
+        return False
+    if "model" in values:
+        model = values["model"]
+        user.default_model = model if isinstance(model, str) and model else None
+    if "max_output_tokens" in values:
+        tokens = values["max_output_tokens"]
+        user.default_max_output_tokens = tokens if isinstance(tokens, int) else None
+    if "thinking_budget" in values:
+        budget = values["thinking_budget"]
+        user.default_thinking_budget = budget if isinstance(budget, int) else 0
+    session.add(user)
+    return True

@@ -67,7 +67,8 @@ async def test_sign_out_ends_the_session_and_clears_the_cookie(client):
     token = response.cookies[identity.SESSION_COOKIE]
     out = await client.post("/_auth/signout")
     assert out.headers["location"] == "/signin?notice=signed_out"
-    assert 'ai_chat_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers[
-        "set-cookie"
-    ]
+    assert (
+        'ai_chat_session=""' in out.headers["set-cookie"]
+        or "Max-Age=0" in out.headers["set-cookie"]
+    )
     assert await identity.resolve(f"{identity.SESSION_COOKIE}={token}") is None

@@ -90,3 +90,28 @@ def test_copy_function_is_defined_by_the_page_script() -> None:
     script = (Path(__file__).parents[2] / "assets" / "chat_page.js").read_text()
     assert "window.aiChat = window.aiChat || {" in script
     assert "copyCode(text, e) {" in script
+
+
+def test_code_blocks_are_labelled_with_their_fence_language() -> None:
+    _, code = _compiled()
+    pre = _renderer(code, "pre")
+    # `_language` is the local the pre renderer sets from the fence (reflex-components-markdown).
+    assert "let _language = match ? match[1] : ''" in pre
+    assert '(_language || "text")' in pre and "code-lang" in pre
+
+
+def test_wide_tables_are_a_focusable_scrolling_region() -> None:
+    _, code = _compiled()
+    table = _renderer(code, "table")
+    assert "md-table" in table and "tabIndex:0" in table and 'role:"region"' in table
+
+
+def test_the_live_reply_closes_open_emphasis_through_the_polish_script() -> None:
+    from ai_chat.components.markdown import live_markdown_or_plain
+
+    live = live_markdown_or_plain(rx.Var("live.text").to(str), False)
+    assert "window.aiChatPolish?.liveMarkdown?.(t) ?? t" in str(live.render())
+    assert "live.text" in str(live.render())
+    script = (Path(__file__).parents[2] / "assets" / "chat_polish.js").read_text()
+    assert "window.aiChatPolish = window.aiChatPolish ||" in script
+    assert "return {liveMarkdown};" in script

@@ -1,5 +1,6 @@
 """Accessibility checked by axe-core (WCAG 2 A/AA rules, colour contrast included) in light and
-dark mode and at phone width, plus the polite live region and a reload mid-stream."""
+dark mode, at phone and laptop width (with tables, code and quotes in a reply), plus the polite
+live region and a reload mid-stream."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from tests.conftest import service_missing
 from tests.e2e.barriers import transitions_done
 from tests.e2e.chat_page import open_chat, send_with_enter
 from tests.e2e.conftest import ARTIFACTS, ROOT, ServedApp
+from tests.e2e.test_phone_browser import LAPTOP, PHONE
+from tests.e2e.test_polish_browser import RICH_REPLY, set_theme
 
 AXE = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -70,6 +73,19 @@ def test_no_violations_at_phone_width_with_the_list_open(page: Page, served_app:
     assert _axe(page, "phone") == []
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_violations_at_phone_width_with_the_actions_menu_open(
+    page: Page, served_app: ServedApp, theme: str
+):
+    page.set_viewport_size(PHONE)
+    _conversation(page, served_app)
+    set_theme(page, theme)
+    page.get_by_role("button", name="More actions", exact=True).click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    transitions_done(page)
+    assert _axe(page, f"phone-menu-{theme}") == []
+
+
 def test_status_is_announced_politely_not_per_token(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
     announcer = page.locator("#announcer")
@@ -101,3 +117,21 @@ def test_reload_mid_stream_keeps_streaming(page: Page, served_app: ServedApp):
     done = page.locator('.bubble[data-role="assistant"][data-status="complete"]')
     expect(done).to_have_count(1, timeout=30_000)
     expect(page.locator('.bubble[data-role="user"]')).to_have_count(1)
+
+
+@pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone", "laptop"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_violations_with_tables_code_and_quotes(
+    page: Page, served_app: ServedApp, theme: str, size: dict[str, int]
+):
+    """A conversation open at both sizes, in both themes: a reply with a table that scrolls,
+    labelled code blocks and a blockquote, and a failed reply."""
+    page.set_viewport_size(size)
+    open_chat(page, served_app)
+    send_with_enter(page, "[[sim echo=1 tps=5000 ttft=0]]\n" + RICH_REPLY)
+    expect(page.locator(".md-table")).to_have_count(1)
+    expect(page.locator('.bubble[data-role="assistant"][data-status="complete"]')).to_have_count(1)
+    send_with_enter(page, "Fail on purpose [[sim error=529 retry_after=30]]")
+    expect(page.locator('.bubble[data-status="failed"]')).to_have_count(1)
+    set_theme(page, theme)
+    assert _axe(page, f"rich-{theme}-{size['width']}") == []

@@ -25,7 +25,7 @@ def _chat(page: Page, text: str) -> None:
     expect(_assistant(page, "complete")).to_have_count(count + 1, timeout=10_000)
 
 
-def test_regenerate_replaces_the_reply(page: Page, served_app: ServedApp):
+def test_regenerate_shows_a_new_version_of_the_reply(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
     _chat(page, "Regenerate me")
     first_id = _assistant(page, "complete").get_attribute("id")
@@ -33,23 +33,24 @@ def test_regenerate_replaces_the_reply(page: Page, served_app: ServedApp):
     expect(_assistant(page, "complete")).not_to_have_attribute("id", first_id, timeout=10_000)
     expect(_assistant(page, "complete")).to_have_count(1)
     expect(page.locator('.bubble[data-role="user"]')).to_have_count(1)
+    expect(_assistant(page, "complete").locator(".version-label")).to_have_text("2 / 2")
 
 
-def test_edit_and_resend_replaces_later_turns(page: Page, served_app: ServedApp):
+def test_edit_in_place_shows_the_edited_branch(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
     _chat(page, "Original question")
     _chat(page, "Follow-up")
     page.get_by_role("button", name="Edit message", exact=True).first.click()
-    box = page.get_by_role("textbox", name="Message", exact=True)
+    box = page.get_by_role("textbox", name="Edit your message", exact=True)
     expect(box).to_have_value(re.compile("^Original question"))
-    expect(page.get_by_text("Editing a message")).to_be_visible()
     box.fill(f"Edited question {QUICK}")
-    box.press("Enter")
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator('.bubble[data-role="user"]')).to_have_count(1, timeout=10_000)
     expect(page.locator('.bubble[data-role="user"]')).to_contain_text("Edited question")
     expect(_assistant(page, "complete")).to_have_count(1, timeout=10_000)
     page.reload()
     expect(page.locator('.bubble[data-role="user"]')).to_have_count(1, timeout=15_000)
+    expect(page.locator('.bubble[data-role="user"] .version-label')).to_have_text("2 / 2")
 
 
 def test_sidebar_rename_search_and_delete(page: Page, served_app: ServedApp):

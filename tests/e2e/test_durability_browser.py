@@ -91,6 +91,12 @@ def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _log_tail(app: ServedApp, lines: int = 25) -> str:
+    """The server's last words, for an assertion's message."""
+    text = Path(app.log_path).read_text(errors="replace").splitlines()
+    return "server log:\n" + "\n".join(text[-lines:])
+
+
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -139,14 +145,15 @@ def server(request: pytest.FixtureRequest, sim_url: str, tmp_path: Path) -> Serv
     """This test's own database (and admin); its servers are started by the test. As `make
     run` serves it (one worker, SQLite, checkpoints in the database), and scaled out (three
     workers, Redis, PostgreSQL, checkpoints in Redis)."""
+    log_dir = LOG_DIR / request.param  # each variant's logs kept apart, for a failure's story
     if request.param == "one-worker":  # and the built-in simulator, in its own process
-        return Server("", f"sqlite:///{tmp_path / 'durable.db'}", LOG_DIR)
+        return Server("", f"sqlite:///{tmp_path / 'durable.db'}", log_dir)
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as exc:
         service_missing(f"Redis at {REDIS_URL}", exc)
     db_url = sync_url(request.getfixturevalue("postgres_url"))
-    return Server(sim_url, db_url, LOG_DIR, redis_url=REDIS_URL, workers=3)
+    return Server(sim_url, db_url, log_dir, redis_url=REDIS_URL, workers=3)
 
 
 class _Accounts(Accounts):
@@ -255,7 +262,9 @@ def test_sigterm_finishes_short_replies_interrupts_long_ones_and_exits_in_time(
         took = time.monotonic() - signalled
         print(f"{how} -> every process exited in {took:.2f} s (grace {GRACE_S} s)")
         assert not alive, f"still running {took:.1f} s after {how}: {alive}"
-        assert took <= GRACE_S + 2, f"exited {took:.1f} s after {how} (grace {GRACE_S} s)"
+        assert took <= GRACE_S + 2, (
+            f"exited {took:.1f} s after {how} (grace {GRACE_S} s); {_log_tail(app)}"
+        )
         for pg in (long_page, short_page):
             pg.context.close()
 
@@ -263,7 +272,7 @@ def test_sigterm_finishes_short_replies_interrupts_long_ones_and_exits_in_time(
     assert (short["status"], _flat(short["content"])) == (
         "complete",
         _flat(reply_text("Be brief", 30)),
-    )
+    ), _log_tail(app)
     long = _reply_row(app.db_url, long_cid)
     kept = _flat(long["content"])
     assert long["status"] == "interrupted" and long["lease_until"] is None

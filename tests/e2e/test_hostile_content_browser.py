@@ -167,5 +167,7 @@ def test_an_over_limit_system_prompt_is_refused_in_the_dialog(
     prompt.fill("p" * 20_000)
     dialog.get_by_role("button", name="Save", exact=True).click()
     expect(dialog).to_have_count(0)
-    expect(page.get_by_text("Settings saved for this conversation.")).to_be_visible()
+    expect(
+        page.get_by_text("Settings saved for this conversation and your new chats.")
+    ).to_be_visible()
     assert errors == [], f"JavaScript errors on the page: {errors}"

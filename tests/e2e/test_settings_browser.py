@@ -13,9 +13,10 @@ from tests.e2e.conftest import ARTIFACTS, ServedApp
 
 def test_settings_dialog_changes_model_and_system_prompt(page: Page, served_app: ServedApp):
     open_chat(page, served_app)
+    # The model is picked beside the message box; the dialog has the rest.
+    page.get_by_role("combobox", name="Model", exact=True).select_option("claude-opus-5-5")
     page.get_by_role("button", name="Conversation settings", exact=True).click()
     dialog = page.get_by_role("dialog", name="Conversation settings", exact=True)
-    dialog.get_by_label("Model").select_option("claude-opus-5-5")
     dialog.get_by_role("textbox", name="System prompt", exact=True).fill("Answer like a pirate.")
     page.screenshot(path=str(ARTIFACTS / "settings.png"))
     dialog.get_by_role("button", name="Save", exact=True).click()

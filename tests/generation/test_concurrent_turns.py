@@ -72,7 +72,7 @@ async def test_two_tabs_asking_in_one_conversation_keep_both_replies_in_order(ap
     assert rows[3].id == long.finished.message.id and rows[5].id == short.finished.message.id
 
 
-async def test_a_reply_whose_place_was_taken_meanwhile_is_kept_after_the_last_turn(
+async def test_a_reply_that_ends_after_its_question_was_edited_stays_on_its_branch(
     app_env, sim, db_url
 ):
     app_env(db_url=db_url)
@@ -80,23 +80,31 @@ async def test_a_reply_whose_place_was_taken_meanwhile_is_kept_after_the_last_tu
     cid = first.started.conversation_id
     long_task, long_updates = start_turn(make_job("one [[sim tokens=20 tps=20 ttft=0]]", cid))
     await _first_text(long_updates)
-    # Another tab edits "hello" while the reply streams (the turns after it are rewritten)
-    # and asks again: that turn's reply takes the seq the streaming one was to have.
+    # Another tab edits "hello" while the reply streams (a new version beside it) and asks
+    # again: that branch goes on, the streaming reply ends in place on its own.
     edit = make_job("hello again [[sim tokens=3 tps=1000 ttft=0]]", cid)
-    edit = dataclasses.replace(edit, replace_from_message_id=first.started.user_message.id)
+    edit = dataclasses.replace(edit, version_of=first.started.user_message.id)
     other = worker_apart()
     edited = await run_turn(edit, service=other)
     again = await run_turn(make_job("more [[sim tokens=3 tps=1000 ttft=0]]", cid), service=other)
-    streaming = next(u for u in long_updates if isinstance(u, TurnStarted))
-    assert again.finished.message.seq == streaming.user_message.seq + 1  # the place is taken
+    assert [t.content.split(" [[")[0] for t in again.started.history] == [
+        "hello again",
+        edited.finished.message.content,
+    ]
     long = await long_task
     assert long.finished.save_error is None
     rows = await stored_messages(cid)
+    streaming = next(u for u in long_updates if isinstance(u, TurnStarted))
     assert [m.id for m in rows] == [
+        first.started.user_message.id,
+        first.finished.message.id,
+        streaming.user_message.id,
+        long.finished.message.id,
         edited.started.user_message.id,
         edited.finished.message.id,
         again.started.user_message.id,
         again.finished.message.id,
-        long.finished.message.id,
     ]
-    assert rows[4].content == long.finished.message.content and rows[4].status == "complete"
+    assert rows[3].content == long.finished.message.content and rows[3].status == "complete"
+    assert rows[3].parent_id == streaming.user_message.id
+    assert [m.active for m in rows] == [False, True, True, True, True, True, True, True]

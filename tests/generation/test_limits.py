@@ -121,7 +121,7 @@ async def test_a_second_reply_in_one_conversation_is_refused(limited, sim):
     # ...an edit of it too (another tab),
     edit = dataclasses.replace(
         job_of(owner, "edited" + QUICK, cid),
-        replace_from_message_id=(await _started(updates)).user_message.id,
+        version_of=(await _started(updates)).user_message.id,
     )
     assert_refused(await run_turn(edit), edit, "still replying in this conversation")
     await _stop_all([(first, task)])

@@ -15,6 +15,7 @@ import reflex as rx
 import ai_chat.ai_chat  # noqa: F401 - registers every page's states
 from ai_chat.state.account import AccountState
 from ai_chat.state.admin import AdminState
+from ai_chat.state.attachments import AttachmentsState
 from ai_chat.state.auth import AuthState
 from ai_chat.state.chat import ChatState
 from ai_chat.state.live import LiveState
@@ -43,12 +44,16 @@ REVIEWED: dict[str, str] = {
     "LiveState.send": "form dict of str; length limit; signed in; limits in the runner",
     "LiveState.regenerate": "none; signed in; owner-scoped in the runner",
     "LiveState.continue_reply": "none; signed in",
+    "LiveState.save_edit": "form dict of str; the message being edited, shown here; length",
+    "LiveState.switch_version": "id format, direction -1/1; a message shown here; owner-scoped",
     "LiveState.confirm_delete": "owner-scoped; a foreign id stops nothing",
     "LiveState.stop": "none; only this tab's own generation",
     "LiveState.generate": "none; runs only a turn `_begin` set up, once (_claimed)",
     "LiveState.watch": "none; runs only a watcher the server set up, once; owner-scoped reads",
     "LiveState.settle_stop": "none; acts only on this tab's Stop in progress",
     "LiveState.check_live": "none; at most every 2 s; a watcher for the conversation shown",
+    "AttachmentsState.attach": "id format; signed in; only the user's own unsent upload; count",
+    "AttachmentsState.remove": "id format; only a file of this tab's tray; owner-scoped delete",
     "AuthState.guard": "none; identity from the handshake's cookie",
     "AdminState.load": "admin only",
     "AdminState.create_user": "form; admin only; username/password rules",
@@ -68,6 +73,10 @@ REVIEWED: dict[str, str] = {
     "SettingsState.open_dialog": "owner-scoped",
     "SettingsState.close": "none",
     "SettingsState.save": "form; parse_settings validates every field",
+    "SettingsState.load_choices": "none; the user's own defaults, validated (valid_defaults)",
+    "SettingsState.choose_model": "str; known models only; owner-scoped",
+    "SettingsState.toggle_thinking": "bool only; the dialog's field state",
+    "SidebarState.follow_title": "id format; only this user's title job in this worker",
     "AccountState.load": "signed in",
     "AccountState.change_password": "form; current password checked",
     "SigninState.load": "query codes mapped to fixed messages",
@@ -115,6 +124,13 @@ BAD_PAYLOADS: list[tuple[type, str, dict[str, Any]]] = [
     (ChatState, "export", {"fmt": ["md"]}),
     (ChatState, "start_edit", {"message_id": {"id": 1}}),
     (ChatState, "start_edit", {"message_id": "../../etc"}),
+    (LiveState, "save_edit", {"form_data": ["edit_text"]}),
+    (LiveState, "save_edit", {"form_data": {"edit_text": ["not", "text"]}}),
+    (LiveState, "switch_version", {"message_id": "../etc", "direction": 1}),
+    (LiveState, "switch_version", {"message_id": "0" * 32, "direction": 5}),
+    (AttachmentsState, "attach", {"attachment_id": ["0" * 32]}),
+    (AttachmentsState, "attach", {"attachment_id": "../" * 20}),
+    (AttachmentsState, "remove", {"attachment_id": {"id": 1}}),
     (SidebarState, "search", {"query": ["a", "b"]}),
     (SidebarState, "search", {"query": "x" * 20_000}),
     (SidebarState, "open_rename", {"conversation_id": 5, "title": "t"}),
@@ -123,6 +139,10 @@ BAD_PAYLOADS: list[tuple[type, str, dict[str, Any]]] = [
     (SidebarState, "open_delete", {"conversation_id": "' OR 1=1 --", "title": "t"}),
     (SettingsState, "save", {"form": ["model"]}),
     (SettingsState, "save", {"form": {"model": {"nested": True}}}),
+    (SettingsState, "choose_model", {"model": ["claude-opus-5-5"]}),
+    (SettingsState, "choose_model", {"model": "x" * 5000}),
+    (SettingsState, "toggle_thinking", {"on": "yes"}),
+    (SidebarState, "follow_title", {"conversation_id": "../etc"}),
     (AdminState, "set_status", {"user_id": "0" * 32, "status": "superuser"}),
     (AdminState, "edit", {"user_id": None}),
     (AdminState, "create_user", {"form_data": [1, 2]}),

@@ -279,7 +279,9 @@ async def test_turn_actions_on_a_foreign_conversation_change_nothing(users, sim,
     await wait_idle(b)
     await b.fire(LiveState, "generate")  # a forged extra `generate`: nothing to claim
 
-    assert "nothing was sent to Claude" in _toasts(b)  # refused as a deleted conversation
+    # Refused as a deleted conversation, said in the reply's bubble (no toast repeats it).
+    refused = (await b.chat())._shown_messages()[-1]
+    assert "nothing was sent to Claude" in (refused.error or "") + _toasts(b)
     assert sim.recorder.find(tag) == []
     assert await _snapshot(a, cid) == before
     for record in sim.recorder.all():  # nothing of A's was sent to Claude for B

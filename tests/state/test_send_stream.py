@@ -189,6 +189,7 @@ async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, s
     """The history as loaded is pushed once, when the page opens; each turn after that
     pushes the turns this tab added, not the whole conversation again."""
     from ai_chat.state.chat import ChatState
+    from ai_chat.state.live import LiveState
     from tests.state.harness import Tab
 
     await tab.open()
@@ -210,10 +211,11 @@ async def test_a_turn_in_a_loaded_conversation_resends_only_the_new_turns(tab, s
     users = [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"]
     assert users == ["old 0", "old 1", "new"]
 
-    # Editing a loaded turn replaces it and everything after, new turns included.
+    # Editing a loaded turn shows the new version in its place, without what followed.
     old_1 = next(m for m in chat._shown_messages() if m.content.startswith("old 1"))
     await other.fire(ChatState, "start_edit", message_id=old_1.id)
-    await other.send("edited [[sim tokens=30 tps=2000 ttft=0]]")
+    form = {"edit_text": "edited [[sim tokens=30 tps=2000 ttft=0]]"}
+    await other.fire(LiveState, "save_edit", form_data=form)
     await wait_idle(other)
     chat = await other.chat()
     users = [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"]

@@ -1,4 +1,4 @@
-"""Regenerate, edit & resend, and the sidebar, through Reflex's event processor."""
+"""Regenerate, edit (in place), and the sidebar, through Reflex's event processor."""
 
 from __future__ import annotations
 
@@ -45,24 +45,27 @@ async def _streaming_reply(tab, text: str) -> str:
     return tag
 
 
-async def test_regenerate_replaces_the_last_reply(tab, sim):
+async def test_retry_after_a_failed_reply_keeps_the_failed_one_as_a_version(tab, sim):
     await tab.open()
     await _turn(tab, "first [[sim tokens=10 tps=1000 ttft=0]]")
     await _turn(tab, "second [[sim tokens=10 tps=1000 ttft=0 error=529 retry_after=99]]")
     chat = await tab.chat()
     assert chat._shown_messages()[-1].status == "failed"
-    user_id = chat._shown_messages()[-2].id
+    user_id, failed_id = chat._shown_messages()[-2].id, chat._shown_messages()[-1].id
 
     await tab.fire(LiveState, "regenerate")
     await wait_idle(tab)
     chat = await tab.chat()
     assert [m.role for m in chat._shown_messages()] == ["user", "assistant", "user", "assistant"]
-    assert chat._shown_messages()[-1].status == "failed"  # same directive: fails again, replaced
+    assert chat._shown_messages()[-1].status == "failed"  # same directive: fails again
+    assert chat._shown_messages()[-1].id != failed_id
+    assert chat.versions == {chat._shown_messages()[-1].id: [2, 2]}
     rows = await stored_messages(chat.conversation_id, owner=tab.owner)
-    assert len(rows) == 4 and rows[2].id == user_id  # the user turn kept its id
+    assert len(rows) == 5 and rows[2].id == user_id  # the question is not stored again
+    assert failed_id in [r.id for r in rows]  # the first failure is kept, as version 1
 
 
-async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, sim):
+async def test_edit_in_place_keeps_later_turns_on_their_branch_and_claude_sees_the_edit(tab, sim):
     await tab.open()
     await _turn(tab, "alpha [[sim tokens=10 tps=1000 ttft=0]]")
     await _turn(tab, "beta [[sim tokens=10 tps=1000 ttft=0]]")
@@ -72,7 +75,9 @@ async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, s
     await tab.fire(ChatState, "start_edit", message_id=beta.id)
     assert (await tab.chat()).editing_id == beta.id
     tag = unique_tag()
-    await _turn(tab, f"BETA edited [[sim tokens=12 tps=1000 ttft=0 tag={tag}]]")
+    form = {"edit_text": f"BETA edited [[sim tokens=12 tps=1000 ttft=0 tag={tag}]]"}
+    await tab.fire(LiveState, "save_edit", form_data=form)
+    await wait_idle(tab)
 
     chat = await tab.chat()
     assert [m.content.split(" [[")[0] for m in chat._shown_messages() if m.role == "user"] == [
@@ -89,7 +94,12 @@ async def test_edit_and_resend_drops_later_turns_and_claude_sees_the_edit(tab, s
         ("user", "BETA edited"),
     ]
     rows = await stored_messages(chat.conversation_id, owner=tab.owner)
-    assert [r.content.split(" [[")[0] for r in rows if r.role == "user"] == ["alpha", "BETA edited"]
+    assert [r.content.split(" [[")[0] for r in rows if r.role == "user"] == [
+        "alpha",
+        "beta",
+        "gamma",
+        "BETA edited",
+    ]
 
 
 async def test_sidebar_lists_searches_renames_and_deletes(tab, sim):
@@ -183,7 +193,11 @@ async def test_a_chat_deleted_in_another_tab_stops_its_reply_and_says_so(tab, si
     again = unique_tag()
     await tab.send(f"one more [[sim tokens=5 tps=1000 ttft=0 tag={again}]]")
     await wait_idle(tab)
-    await eventually(lambda: told(DELETED_BEFORE_SEND), what="why the message was not sent")
+
+    async def said_in_reply() -> bool:  # once, in the failed reply's bubble (no toast)
+        return (await tab.chat())._shown_messages()[-1].error == DELETED_BEFORE_SEND
+
+    await eventually(said_in_reply, what="why the message was not sent")
     assert await told("one more")  # the composer's text restored
     assert sim.recorder.find(again) == []  # nothing reached Claude
 

@@ -52,3 +52,39 @@ def test_json_export_round_trips_with_usage():
     assert data["messages"][1]["usage"]["output_tokens"] == 2
     assert data["messages"][3]["status"] == "cancelled"
     assert data["messages"][3]["usage"]["output_tokens_estimated"] is True
+
+
+def test_exports_list_each_messages_attachments():
+    from ai_chat.store.models import Attachment
+
+    conv, messages = _conversation()
+    files = {
+        messages[0].id: [
+            Attachment(
+                owner="alice",
+                sha256="s",
+                filename="map`s.png",
+                media_type="image/png",
+                kind="image",
+                size=123_456,
+            ),
+            Attachment(
+                owner="alice",
+                sha256="t",
+                filename="plan.pdf",
+                media_type="application/pdf",
+                kind="pdf",
+                size=900,
+            ),
+        ]
+    }
+    text = to_markdown(conv, messages, files)
+    assert "- Attached: `map's.png` (image/png, 123 KB)" in text
+    assert "- Attached: `plan.pdf` (application/pdf, 900 bytes)" in text
+    assert text.index("plan.pdf") < text.index("## Claude")
+    data = json.loads(to_json(conv, messages, files))
+    assert data["messages"][0]["attachments"] == [
+        {"filename": "map`s.png", "media_type": "image/png", "kind": "image", "size": 123_456},
+        {"filename": "plan.pdf", "media_type": "application/pdf", "kind": "pdf", "size": 900},
+    ]
+    assert data["messages"][1]["attachments"] == []

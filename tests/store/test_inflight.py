@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ai_chat.config import async_url
-from ai_chat.store import conversations, inflight, turns
+from ai_chat.store import branches, conversations, inflight, turns
 from ai_chat.store.columns import as_utc
 from ai_chat.store.db import run_read, run_write
 from ai_chat.store.models import MessageRow, utcnow
@@ -90,9 +90,9 @@ async def test_checkpoints_append_renew_the_lease_and_never_touch_an_ended_reply
     assert (row.content, row.status, row.lease_until) == ("Done.", "complete", None)
 
 
-async def test_a_reply_whose_row_was_removed_meanwhile_is_kept_after_the_last_turn(adb):
+async def test_a_reply_ending_after_its_question_was_edited_stays_on_its_branch(adb):
     conv, question, reply = await _start(adb)
-    # Another tab edits the question while the reply streams: its row goes with the turns.
+    # Another tab edits the question while the reply streams: a new version beside it.
     _, _, edited = await run_write(
         turns.start_turn_sync,
         OWNER,
@@ -106,12 +106,15 @@ async def test_a_reply_whose_row_was_removed_meanwhile_is_kept_after_the_last_tu
     )
     await run_write(turns.finish_assistant_message_sync, OWNER, _ended(reply, "late"), url=adb)
     rows = await _rows(adb, conv.id)
-    assert [(r.role, r.content, r.status) for r in rows] == [
-        ("user", "q edited", "complete"),
-        ("assistant", "", "thinking"),
-        ("assistant", "late", "complete"),
+    assert [(r.role, r.content, r.status, r.active) for r in rows] == [
+        ("user", "q", "complete", False),
+        ("assistant", "late", "complete", True),  # updated in place, under its question
+        ("user", "q edited", "complete", True),
+        ("assistant", "", "thinking", True),
     ]
-    assert rows[0].id == edited.id and rows[2].id == reply.id
+    assert rows[1].parent_id == question.id and rows[2].id == edited.id
+    shown = await run_read(branches.active_path_sync, OWNER, conv.id, url=adb)
+    assert [r.content for r in shown] == ["q edited", ""]
 
 
 async def test_expired_leases_are_found_and_interrupted_with_their_text_once(adb):

@@ -1,12 +1,12 @@
 """The turn path's writes when turns overlap in one conversation (two tabs), on SQLite and
-PostgreSQL: every reply is kept, next to its question when it can be."""
+PostgreSQL: every reply is kept, next to its question when it can be, on the branch shown."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from ai_chat.config import async_url
+from ai_chat.store import conversations as store
 from ai_chat.store import turns
 from ai_chat.store.db import run_read, run_write
 from ai_chat.store.models import MessageRow
@@ -52,23 +52,24 @@ async def test_two_questions_sent_before_either_reply_each_get_their_reply_next(
     ]
 
 
-async def test_a_reply_whose_seq_was_taken_is_appended_after_the_last_turn(adb):
-    conv, _, question = await run_write(turns.start_turn_sync, "alice", None, "q", None, url=adb)
-    # Another tab edited the question: the turns after it were rewritten meanwhile.
-    _, _, edited = await run_write(
-        turns.start_turn_sync, "alice", conv.id, "q edited", None, question.id, url=adb
+async def test_a_reply_whose_row_is_gone_is_kept_at_the_end_of_the_branch_shown(adb):
+    reply = MessageRow("", -1, "assistant", status="thinking")
+    conv, _, question = await run_write(
+        turns.start_turn_sync, "alice", None, "q", None, None, None, reply, url=adb
     )
-    taken = _reply(conv.id, edited.seq + 1, "reply to the edit")
-    await run_write(turns.save_assistant_message_sync, "alice", taken, url=adb)
-    late = _reply(conv.id, question.seq + 1, "late reply")
-    with pytest.raises(IntegrityError):
-        await run_write(turns.save_assistant_message_sync, "alice", late, url=adb)
+    # Its row removed meanwhile (nothing in the app deletes a turn now; the store still can).
+    await run_write(store.truncate_from_sync, "alice", conv.id, reply.id, url=adb)
+    ended = _reply(conv.id, reply.seq, "late reply")
+    ended.id = reply.id
+    await run_write(turns.finish_assistant_message_sync, "alice", ended, url=adb)
+    assert ended.parent_id == question.id
+    late = _reply(conv.id, 0, "appended")
     await run_write(turns.append_assistant_message_sync, "alice", late, url=adb)
-    assert late.seq == taken.seq + 1
+    assert late.seq == ended.seq + 1 and late.parent_id == ended.id
     assert await _turns_of(adb, conv.id) == [
-        ("user", "q edited"),
-        ("assistant", "reply to the edit"),
+        ("user", "q"),
         ("assistant", "late reply"),
+        ("assistant", "appended"),
     ]
 
 
