@@ -7,7 +7,8 @@ The app as `make run` serves it (start script, one worker, SQLite, the built-in 
 one account sends one message carrying `--photos` camera-sized JPEGs through the paperclip,
 then a fresh tab opens that conversation `--opens` times. Per open it records:
 
-- the time from navigation to every thumbnail decoded (`img.complete` with a width);
+- the time from navigation to every thumbnail decoded (`img.complete` with a width), in a
+  fresh browser context (nothing cached);
 - the bytes the socket brought (every frame received until then: the hydrate and pushes);
 - the bytes of the thumbnails (`/_files/<id>/thumb` responses) against the photos' own bytes;
 
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.accounts import AccountPool
@@ -39,12 +40,18 @@ THUMBS = ".bubble[data-role=user] img"
 
 
 def photo(seed: int, size: tuple[int, int] = (1600, 1200)) -> bytes:
-    """A camera-like JPEG: noise over a gradient compresses about like a photo."""
+    """A camera-like JPEG: noise, a gradient and shapes compress about like a photo."""
     rng = random.Random(seed)
     base = Image.linear_gradient("L").resize(size).convert("RGB")
     noise = Image.effect_noise(size, 40).convert("RGB")
     tint = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
     img = Image.blend(Image.blend(base, noise, 0.5), tint, 0.3)
+    draw = ImageDraw.Draw(img)  # shapes at every scale: detail a preview keeps
+    for _ in range(300):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        r = rng.choice((4, 12, 40, 120))
+        fill = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=85)
     return out.getvalue()
@@ -107,8 +114,10 @@ def measure(base: str, cookie: str, photos: int, opens: int, files_dir: Path) ->
         page.close()
 
         times, socket_totals, thumb_totals = [], [], []
-        for _ in range(opens):
-            tab = context.new_page()
+        for _ in range(opens):  # a cold browser each time: nothing cached
+            cold = browser.new_context(viewport={"width": 1280, "height": 900})
+            cold.add_cookies([{"name": name, "value": value, "url": base}])
+            tab = cold.new_page()
             frames, thumbs = _socket_bytes(tab), _thumb_bytes(tab)
             started = time.perf_counter()
             tab.goto(url)
@@ -116,7 +125,7 @@ def measure(base: str, cookie: str, photos: int, opens: int, files_dir: Path) ->
             times.append(time.perf_counter() - started)
             socket_totals.append(sum(frames))
             thumb_totals.append(sum(thumbs))
-            tab.close()
+            cold.close()
 
         tab = context.new_page()
         frames = _socket_bytes(tab)
