@@ -28,10 +28,16 @@ def bind_app(app: Any) -> None:
     _app = app
 
 
+def session_cookie(state: rx.State) -> str:
+    """The Cookie header of the socket this event came in on (a background event reads it
+    inside `async with self`, then resolves it outside)."""
+    headers = state.router.headers
+    return headers.cookie or headers.raw_headers.get("cookie", "")
+
+
 async def signed_in(state: rx.State) -> Identity | None:
     """The user of the socket this event came in on, or None."""
-    headers = state.router.headers
-    return await identity.resolve(headers.cookie or headers.raw_headers.get("cookie", ""))
+    return await identity.resolve(session_cookie(state))
 
 
 def to_signin() -> EventSpec:

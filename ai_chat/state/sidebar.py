@@ -9,11 +9,12 @@ from typing import Any
 import reflex as rx
 from reflex_base.event import EventSpec
 
+from ai_chat.auth import identity
 from ai_chat.auth.identity import Identity
 from ai_chat.generation import runtime, titles
 from ai_chat.state import payloads
 from ai_chat.state._reflex_seam import plain_list
-from ai_chat.state.auth import signed_in, to_signin
+from ai_chat.state.auth import session_cookie, signed_in, to_signin
 from ai_chat.state.chat import ChatState
 from ai_chat.state.shared import Events, event_of
 from ai_chat.store import conversation_list
@@ -99,8 +100,8 @@ class SidebarState(rx.State):
             yield payloads.malformed()
             return
         async with self:
-            who = await signed_in(self)
-        if who is None:
+            cookie = session_cookie(self)
+        if (who := await identity.resolve(cookie)) is None:  # the session lookup: unlocked
             return
         title = await titles.wait(who.user_id, checked)  # "" unless this user's, here
         if not title:
